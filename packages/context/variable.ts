@@ -1,0 +1,104 @@
+// Copyright the corral authors. MIT license.
+import { type Mapping, storage } from "./_storage.ts";
+import { checkFunction } from "./_check.ts";
+
+/** Options for {@linkcode Variable}. */
+export interface VariableOptions<T> {
+  /** A label shown in debugging output. @default {""} */
+  name?: string;
+  /** What {@linkcode Variable.get} returns outside any `run`. @default {undefined} */
+  defaultValue?: T;
+}
+
+/**
+ * A context variable: a value that follows the logical call chain across
+ * `await`, promise callbacks, timers and spawned tasks, shaped like the TC39
+ * `AsyncContext.Variable`.
+ *
+ * The only way to give it a value is {@linkcode Variable.run}: the value holds
+ * for the callback and everything it schedules, and the outer value is back
+ * the moment `run` returns or throws. There is no `set()`, so no value can leak
+ * out of a callback into its caller (the problem of the logical call context
+ * discussion, where a generator's `set` escaped to whoever resumed it).
+ *
+ * @typeParam T The type of the value.
+ *
+ * @example Usage
+ * ```ts
+ * import { Variable } from "@corral/context";
+ * import assert from "node:assert/strict";
+ *
+ * const requestId = new Variable<string>({ name: "requestId" });
+ * await requestId.run("r-1", async () => {
+ *   await new Promise((resolve) => setTimeout(resolve, 1));
+ *   assert.equal(requestId.get(), "r-1");
+ * });
+ * assert.equal(requestId.get(), undefined);
+ * ```
+ */
+export class Variable<T> {
+  #name: string;
+  #defaultValue: T | undefined;
+
+  /**
+   * Creates a variable.
+   *
+   * @param options The name and the default value.
+   */
+  constructor(options: VariableOptions<T> = {}) {
+    this.#name = String(options.name ?? "");
+    this.#defaultValue = options.defaultValue;
+  }
+
+  /** The label given at construction. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /**
+   * The value in the current context, or the default value outside any run.
+   *
+   * @returns The current value.
+   */
+  get(): T | undefined {
+    const mapping = storage.getStore();
+    if (mapping === undefined) return this.#defaultValue;
+    const value = mapping.get(this);
+    if (value === undefined && !mapping.has(this)) return this.#defaultValue;
+    return value as T;
+  }
+
+  /**
+   * Calls `fn(...args)` with this variable set to `value`, and returns what
+   * `fn` returns. Promise callbacks, timers and tasks scheduled inside keep
+   * seeing `value` after `run` returns; the caller never sees it.
+   *
+   * @typeParam R The result of `fn`.
+   * @typeParam A The arguments of `fn`.
+   * @param value The value for the duration of `fn`.
+   * @param fn The callback.
+   * @param args Passed to `fn`.
+   * @returns What `fn` returns.
+   * @throws {TypeError} If `fn` is not a function.
+   */
+  run<R, A extends unknown[]>(
+    value: T,
+    fn: (...args: A) => R,
+    ...args: A
+  ): R {
+    checkFunction(`run variable${describe(this.#name)}`, fn);
+    const current = storage.getStore();
+    const next = new Map(current as Mapping | undefined);
+    next.set(this, value);
+    return storage.run(next, fn, ...args);
+  }
+
+  /** Shows the name, as in `Variable "requestId"`. */
+  toString(): string {
+    return `Variable${describe(this.#name)}`;
+  }
+}
+
+function describe(name: string): string {
+  return name === "" ? "" : ` "${name}"`;
+}
