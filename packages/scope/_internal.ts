@@ -1,0 +1,66 @@
+// Copyright the corral authors. MIT license.
+/**
+ * The scope tree's plumbing, shared by the files of this package and, through
+ * `internal.ts`, by `@corral/taskgroup` and `@corral/interop`. Filled in by
+ * the static block of `CancelScope`, which alone can touch its private
+ * fields: every change of tree state still goes through `CancelScope`.
+ *
+ * @module
+ */
+import type { CancelScope } from "./cancel_scope.ts";
+import type { Cancelled, CancelSource } from "./cancelled.ts";
+import type { Clock } from "./_clock.ts";
+
+/** What a scope is doing, for `toString()` and the task tree view. */
+export type ScopeState = "idle" | "active" | "exited";
+
+/** A callback woken with the scope's `Cancelled` when it becomes cancelled. */
+export type Waiter = (cancelled: Cancelled) => void;
+
+/** The operations `CancelScope` lends to the rest of the workspace. */
+export interface ScopeInternals {
+  /** The scope of the current context, or `undefined` outside any scope. */
+  current(): CancelScope | undefined;
+  /** Runs `scope` as a child of `parent` (a root when `undefined`). */
+  runWithParent<T>(
+    scope: CancelScope,
+    parent: CancelScope | undefined,
+    fn: (scope: CancelScope) => T | Promise<T>,
+  ): Promise<T | undefined>;
+  /** Runs `scope` as a root on `clock`. */
+  runWithClock<T>(
+    scope: CancelScope,
+    clock: Clock,
+    fn: (scope: CancelScope) => T | Promise<T>,
+  ): Promise<T | undefined>;
+  /** Moves an active scope under `parent` (the `start()` handshake). */
+  reparent(scope: CancelScope, parent: CancelScope): void;
+  /** `cancel(reason)` with a source other than `"explicit"`. */
+  cancelWithSource(
+    scope: CancelScope,
+    source: CancelSource,
+    reason: unknown,
+  ): void;
+  /**
+   * The `Cancelled` a checkpoint in `scope` throws now, or `undefined`.
+   * Expires due deadlines first.
+   */
+  pendingCancellation(scope: CancelScope): Cancelled | undefined;
+  /** Registers `waiter` to be called once when `scope` becomes cancelled. */
+  addWaiter(scope: CancelScope, waiter: Waiter): void;
+  /** Forgets a waiter that was not called. */
+  removeWaiter(scope: CancelScope, waiter: Waiter): void;
+  /** The clock `scope` measures its deadline on. */
+  clockOf(scope: CancelScope | undefined): Clock;
+  /** The enclosing scope, while `scope` is active. */
+  parentOf(scope: CancelScope): CancelScope | undefined;
+  /** The active scopes nested directly in `scope`. */
+  childrenOf(scope: CancelScope): Iterable<CancelScope>;
+  /** The active scopes that have no parent. */
+  roots(): Iterable<CancelScope>;
+  /** Whether `scope` is idle, active or exited. */
+  stateOf(scope: CancelScope): ScopeState;
+}
+
+/** Filled in when `cancel_scope.ts` is evaluated. */
+export const internals = {} as ScopeInternals;

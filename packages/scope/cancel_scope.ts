@@ -1,0 +1,542 @@
+// Copyright the corral authors. MIT license.
+import { Variable } from "@corral/context";
+import { Cancelled, type CancelSource } from "./cancelled.ts";
+import { type Clock, type DeadlineEntry, realClock } from "./_clock.ts";
+import { internals, type ScopeState, type Waiter } from "./_internal.ts";
+import {
+  checkCallback,
+  checkDeadline,
+  checkDuration,
+  checkShield,
+  label,
+} from "./_validate.ts";
+
+/** The scope of the current logical call chain. Changed only by `#start`. */
+const currentScope_ = new Variable<CancelScope>({ name: "corral.scope" });
+
+/** Active scopes with no parent, for the task tree view. */
+const roots = new Set<CancelScope>();
+
+/** Options for {@linkcode CancelScope}. */
+export interface CancelScopeOptions {
+  /**
+   * An absolute deadline on the scope's clock, in milliseconds (compare with
+   * `now()`). Cannot be given with `timeout`. @default {Infinity}
+   */
+  deadline?: number;
+  /**
+   * A relative deadline in milliseconds, counted from the moment `run()`
+   * enters the scope (Trio's rule, D6). Cannot be given with `deadline`.
+   * @default {undefined}
+   */
+  timeout?: number;
+  /** Ignore the cancellation of enclosing scopes (DESIGN rule 7). @default {false} */
+  shield?: boolean;
+  /** A label for errors, `toString()` and the task tree. @default {""} */
+  name?: string;
+}
+
+/**
+ * A cancel scope: a region of code that can be cancelled as a whole, by
+ * `cancel()`, by a deadline, or by the cancellation of an enclosing scope,
+ * after Trio's `CancelScope`. Like an `AbortController`, but
+ * level-triggered and nested: once cancelled, every checkpoint inside throws
+ * {@linkcode Cancelled}, again and again, until control leaves the scope,
+ * where the scope that owns the cancellation absorbs it.
+ *
+ * A scope is entered only by {@linkcode CancelScope.run}, and runs once.
+ *
+ * ## The tree (plumbing) and the scope (origination)
+ *
+ * Active scopes form a tree that mirrors how their `run()` calls nest in the
+ * logical call chain (a task spawned into a group nests in the group's
+ * scope). A scope *originates* cancellation through `#cancelCalled` (its own
+ * `cancel()` or deadline); the *plumbing* is `#effectivelyCancelled`, which
+ * says whether checkpoints here throw: true when we were cancelled, or when
+ * the parent is effectively cancelled and we are not shielded. Every change
+ * that could alter it (cancel, deadline, shield, entering, moving a scope)
+ * ends in `CancelScope.#recalculate`, which walks the subtree with an
+ * explicit worklist, never recursion, so 100,000 nested scopes unwind without
+ * overflowing the stack. Cancellation flows through this tree alone: never
+ * through listeners on a parent's `AbortSignal`, which would cost O(N²) in
+ * Deno's `EventTarget`.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelScope, sleep } from "@corral/scope";
+ * import { MockClock } from "@corral/scope/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new MockClock({ autojump: true });
+ * const scope = new CancelScope({ timeout: 1_000, name: "slow-call" });
+ * const result = await clock.run(() => scope.run(() => sleep(5_000)));
+ * assert.equal(result, undefined);
+ * assert.ok(scope.cancelCalled && scope.cancelCaught);
+ * assert.equal(clock.now(), 1_000);
+ * ```
+ */
+export class CancelScope {
+  /** Label for messages; never changes. */
+  readonly #name: string;
+  /** idle → active (in `#start`) → exited (in `#exit`); never back. */
+  #state: ScopeState = "idle";
+
+  // --- Origination: what this scope itself asks for. ---
+
+  /**
+   * True once this scope itself was cancelled: its `cancel()`, or its
+   * deadline passed. Never goes back to false. A scope cancelled only through
+   * an ancestor keeps it false (DESIGN rule 4). Only writer: `#cancelWith`.
+   */
+  #cancelCalled = false;
+  /** True once `run()` absorbed a `Cancelled` (rule 4). Only writer: `#runBody`. */
+  #cancelCaught = false;
+  /**
+   * The first cause of cancellation to reach this scope, its own or inherited
+   * from the parent (rule 5: first writer wins, nested scopes see the
+   * parent's reason). It is what checkpoints here throw and what `signal`
+   * aborts with. Set once, by `#cancelWith` or `#recalculate`.
+   */
+  #cancelled: Cancelled | undefined;
+  /** See the `shield` accessor. Writers: the constructor and the setter. */
+  #shield: boolean;
+  /** Absolute deadline on `#clock`; `Infinity` for none. */
+  #deadline: number;
+  /** Relative deadline, turned into `#deadline` on entry; then undefined. */
+  #timeout: number | undefined;
+
+  // --- Plumbing: this scope's place in the tree. ---
+
+  /** The enclosing active scope; `undefined` for a root or when not active. */
+  #parent: CancelScope | undefined;
+  /** Active scopes whose parent we are; created on the first child. */
+  #children: Set<CancelScope> | undefined;
+  /** The clock of `#deadline`: the parent's, or the one `MockClock.run` gave. */
+  #clock: Clock = realClock;
+  /**
+   * True when checkpoints here throw: always true if `#cancelCalled`; true
+   * while the parent is effectively cancelled and we are not shielded.
+   * Unlike `#cancelCalled` it can go back to false, when a shield goes up.
+   * Only writers: `#recalculate`, and `#cancelWith` for a scope not active.
+   */
+  #effectivelyCancelled = false;
+  /** Our entry in the clock's deadline queue, made on the first deadline. */
+  #deadlineEntry: DeadlineEntry | undefined;
+  /** Made on the first read of `signal` (never for most scopes). */
+  #controller: AbortController | undefined;
+  /** Callbacks of the checkpoints blocked in this scope. */
+  #waiters: Set<Waiter> | undefined;
+
+  /**
+   * Creates a scope. Nothing starts until {@linkcode CancelScope.run}.
+   *
+   * @param options Deadline or timeout, shield and name.
+   * @throws {RangeError} If `deadline` is NaN, or `timeout` is NaN or negative.
+   * @throws {TypeError} If both `deadline` and `timeout` are given, or
+   * `shield` is not a boolean.
+   */
+  constructor(options: CancelScopeOptions = {}) {
+    const { deadline, timeout, shield = false, name = "" } = options;
+    if (deadline !== undefined && timeout !== undefined) {
+      throw new TypeError(
+        `Cannot create scope: 'deadline' and 'timeout' cannot be given together: current values are ${deadline} and ${timeout}`,
+      );
+    }
+    if (deadline !== undefined) checkDeadline("create scope", deadline);
+    if (timeout !== undefined) {
+      checkDuration("create scope", "timeout", timeout);
+    }
+    checkShield("create scope", shield);
+    this.#name = String(name);
+    this.#deadline = deadline ?? Infinity;
+    this.#timeout = timeout;
+    this.#shield = shield;
+  }
+
+  /** The label given at construction. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /**
+   * True once this scope itself has been cancelled: by `cancel()`, or because
+   * its deadline has passed (a deadline equal to `now()` has passed), even if
+   * no checkpoint has looked yet. False for a scope cancelled only through an
+   * enclosing scope. For whether a `Cancelled` was actually absorbed, see
+   * `cancelCaught`.
+   */
+  get cancelCalled(): boolean {
+    if (
+      !this.#cancelCalled && this.#state !== "exited" &&
+      this.#deadline !== Infinity &&
+      this.#deadline <= internals.clockOf(this.#clockScope()).now()
+    ) {
+      this.#cancelWith("deadline", undefined);
+    }
+    return this.#cancelCalled;
+  }
+
+  /** True once `run()` absorbed a `Cancelled` that this scope owned. */
+  get cancelCaught(): boolean {
+    return this.#cancelCaught;
+  }
+
+  /**
+   * The `Cancelled` that cancels this scope (its own cause or, first, an
+   * enclosing scope's), or `undefined` while nothing has cancelled it.
+   */
+  get reason(): Cancelled | undefined {
+    return this.#cancelled;
+  }
+
+  /**
+   * The absolute deadline on the scope's clock (`Infinity` for none). A
+   * scope made with `timeout` reports `Infinity` until `run()` fixes it.
+   * Can be moved while the scope runs: earlier takes effect at once (a
+   * deadline already past cancels now); later never un-cancels (rule 6).
+   *
+   * @throws {RangeError} When set to NaN.
+   */
+  get deadline(): number {
+    return this.#deadline;
+  }
+  set deadline(value: number) {
+    checkDeadline(`set deadline of scope${label(this.#name)}`, value);
+    this.#timeout = undefined;
+    this.#deadline = value;
+    if (this.#state === "active") this.#deadlineChanged();
+  }
+
+  /**
+   * When true, the cancellation of enclosing scopes does not reach inside;
+   * this scope's own cancellation and that of scopes inside it still do
+   * (rule 7). Can change while the scope runs: lowering it inside a
+   * cancelled parent makes the next checkpoint throw.
+   *
+   * @throws {TypeError} When set to a value that is not a boolean.
+   */
+  get shield(): boolean {
+    return this.#shield;
+  }
+  set shield(value: boolean) {
+    checkShield(`set shield of scope${label(this.#name)}`, value);
+    this.#shield = value;
+    if (this.#state === "active") CancelScope.#recalculate(this);
+  }
+
+  /**
+   * An `AbortSignal` that aborts, with this scope's `Cancelled` as its
+   * `reason`, the first time the scope becomes effectively cancelled: so a
+   * shielded scope's signal stays unaborted while only an enclosing scope is
+   * cancelled. Made on first read; once aborted it stays aborted. Hand it to
+   * foreign code: `fetch(url, { signal: scope.signal })`.
+   */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#effectivelyCancelled) this.#controller.abort(this.#cancelled);
+    }
+    return this.#controller.signal;
+  }
+
+  /**
+   * Cancels the scope: every checkpoint inside throws `Cancelled` from now
+   * until control leaves it. Idempotent; the first reason wins. Before `run()`
+   * the scope starts cancelled; after it, only `cancelCalled` changes.
+   *
+   * @param reason Why; carried by the `Cancelled` as `reason`.
+   */
+  cancel(reason?: unknown): void {
+    this.#cancelWith("explicit", reason);
+  }
+
+  /**
+   * Runs `fn` inside the scope, nested in the current scope, and returns its
+   * result, or `undefined` if the scope absorbed a cancellation it owned
+   * (rule 3). A scope runs once.
+   *
+   * @typeParam T The result of `fn`.
+   * @param fn Called with this scope; may be async.
+   * @returns What `fn` returns, or `undefined` when cancelled.
+   * @throws {TypeError} If `fn` is not a function, is a generator function,
+   * or returns a generator (rule 8).
+   * @throws {Error} If the scope already ran or is running.
+   */
+  run<T>(fn: (scope: CancelScope) => T | Promise<T>): Promise<T | undefined> {
+    return this.#start(currentScope_.get(), undefined, fn);
+  }
+
+  /** The state, as `CancelScope "name" (active, deadline in 1.50 s)`. */
+  toString(): string {
+    const parts: string[] = [this.#state];
+    if (this.#deadline !== Infinity && this.#state !== "exited") {
+      const left = this.#deadline - internals.clockOf(this.#clockScope()).now();
+      parts.push(
+        left > 0
+          ? `deadline in ${(left / 1000).toFixed(2)} s`
+          : "deadline passed",
+      );
+    }
+    if (this.#shield) parts.push("shielded");
+    if (this.#cancelled !== undefined && this.#effectivelyCancelled) {
+      parts.push(
+        this.#cancelCalled
+          ? `cancelled by ${this.#cancelled.source}`
+          : "cancelled by an enclosing scope",
+      );
+    }
+    if (this.#cancelCaught) parts.push("cancel caught");
+    return `CancelScope${label(this.#name)} (${parts.join(", ")})`;
+  }
+
+  // ---------------------------------------------------------------------
+  // Entering and leaving
+  // ---------------------------------------------------------------------
+
+  #start<T>(
+    parent: CancelScope | undefined,
+    clock: Clock | undefined,
+    fn: (scope: CancelScope) => T | Promise<T>,
+  ): Promise<T | undefined> {
+    // Rule 8: entered only by run(callback), once; no generators. Checked
+    // before anything changes, so bad input disturbs nothing.
+    checkCallback(`run scope${label(this.#name)}`, fn);
+    if (this.#state !== "idle") {
+      throw new Error(
+        `Cannot run scope${label(this.#name)}: it ${
+          this.#state === "active" ? "is already running" : "already ran"
+        }; create a new CancelScope for each run`,
+      );
+    }
+    this.#state = "active";
+    this.#clock = clock ?? (parent === undefined ? realClock : parent.#clock);
+    // Rule 6: a relative timeout counts from entry; a deadline already past
+    // at entry cancels the scope before `fn` runs (own cause first, as in
+    // Trio's __enter__, so it wins over an inherited reason).
+    if (this.#timeout !== undefined) {
+      this.#deadline = this.#clock.now() + this.#timeout;
+      this.#timeout = undefined;
+    }
+    this.#deadlineChanged();
+    this.#link(parent);
+    return currentScope_.run(this, CancelScope.#runBody, this, fn);
+  }
+
+  static async #runBody<T>(
+    scope: CancelScope,
+    fn: (scope: CancelScope) => T | Promise<T>,
+  ): Promise<T | undefined> {
+    try {
+      const result = fn(scope);
+      if (isGenerator(result)) {
+        throw new TypeError(
+          `Cannot run scope${
+            label(scope.#name)
+          }: the callback returned a generator; scopes take plain or async functions, so that no yield can suspend inside a scope`,
+        );
+      }
+      return await result;
+    } catch (error) {
+      // Rule 3 (owner): a Cancelled is absorbed by the outermost cancelled
+      // scope reachable without crossing a shield. Decided here, as it
+      // reaches our exit: we absorb only if we are cancelled and no
+      // cancelled ancestor is visible from us; otherwise it goes on out.
+      if (
+        error instanceof Cancelled && scope.#effectivelyCancelled &&
+        !scope.#parentCancellationIsVisible
+      ) {
+        scope.#cancelCaught = true;
+        return undefined;
+      }
+      throw error;
+    } finally {
+      scope.#exit();
+    }
+  }
+
+  #link(parent: CancelScope | undefined): void {
+    this.#parent = parent;
+    if (parent === undefined) roots.add(this);
+    else (parent.#children ??= new Set()).add(this);
+    CancelScope.#recalculate(this);
+  }
+
+  #unlink(): void {
+    const parent = this.#parent;
+    if (parent === undefined) roots.delete(this);
+    else parent.#children!.delete(this);
+    this.#parent = undefined;
+  }
+
+  #exit(): void {
+    this.#state = "exited";
+    if (this.#deadlineEntry !== undefined) {
+      this.#clock.unschedule(this.#deadlineEntry);
+    }
+    this.#unlink();
+    this.#waiters = undefined;
+  }
+
+  // ---------------------------------------------------------------------
+  // Cancellation
+  // ---------------------------------------------------------------------
+
+  #cancelWith(source: CancelSource, reason: unknown): void {
+    if (this.#cancelCalled) return;
+    this.#cancelCalled = true;
+    // Rule 5: the first cause wins, ours or one inherited earlier.
+    this.#cancelled ??= new Cancelled({
+      source,
+      reason,
+      scopeName: this.#name,
+    });
+    if (this.#deadlineEntry !== undefined) {
+      this.#clock.unschedule(this.#deadlineEntry);
+    }
+    if (this.#state === "active") {
+      CancelScope.#recalculate(this);
+    } else {
+      // Not in the tree: nothing to walk, but the signal (if any) aborts.
+      this.#effectivelyCancelled = true;
+      this.#deliver();
+    }
+  }
+
+  /** Keeps the deadline queue in step with `#deadline` (rule 6). */
+  #deadlineChanged(): void {
+    if (this.#cancelCalled) return;
+    if (this.#deadline === Infinity) {
+      if (this.#deadlineEntry !== undefined) {
+        this.#clock.unschedule(this.#deadlineEntry);
+      }
+      return;
+    }
+    if (this.#deadline <= this.#clock.now()) {
+      this.#cancelWith("deadline", undefined);
+      return;
+    }
+    const entry = this.#deadlineEntry ??= {
+      deadline: this.#deadline,
+      index: -1,
+      expire: () => this.#cancelWith("deadline", undefined),
+    };
+    entry.deadline = this.#deadline;
+    this.#clock.schedule(entry);
+  }
+
+  /** Trio's `parent_cancellation_is_visible_to_us`: the one place it is decided. */
+  get #parentCancellationIsVisible(): boolean {
+    return !this.#shield && this.#parent !== undefined &&
+      this.#parent.#effectivelyCancelled;
+  }
+
+  /**
+   * Brings `#effectivelyCancelled` up to date in `root` and every scope below
+   * it whose state depends on it, depth first with an explicit stack (no
+   * recursion: 100,000 nested scopes must not overflow). A scope that becomes
+   * cancelled through its parent inherits the parent's `Cancelled` unless it
+   * already has one (rule 5). Waiters and signals are told only after the
+   * walk, so user code (abort listeners) never sees a half-updated tree.
+   */
+  static #recalculate(root: CancelScope): void {
+    const todo = [root];
+    let newlyCancelled: CancelScope[] | undefined;
+    while (todo.length > 0) {
+      const scope = todo.pop()!;
+      const parentVisible = scope.#parentCancellationIsVisible;
+      const cancelled = scope.#cancelCalled || parentVisible;
+      if (cancelled === scope.#effectivelyCancelled) continue;
+      if (cancelled && scope.#cancelled === undefined) {
+        scope.#cancelled = scope.#parent!.#cancelled;
+      }
+      scope.#effectivelyCancelled = cancelled;
+      if (
+        cancelled &&
+        (scope.#waiters !== undefined || scope.#controller !== undefined)
+      ) {
+        (newlyCancelled ??= []).push(scope);
+      }
+      if (scope.#children !== undefined) {
+        for (const child of scope.#children) todo.push(child);
+      }
+    }
+    if (newlyCancelled !== undefined) {
+      for (const scope of newlyCancelled) scope.#deliver();
+    }
+  }
+
+  /** Wakes the blocked checkpoints, then aborts the signal. */
+  #deliver(): void {
+    if (!this.#effectivelyCancelled) return; // a shield went up meanwhile
+    const cancelled = this.#cancelled!;
+    const waiters = this.#waiters;
+    if (waiters !== undefined) {
+      this.#waiters = undefined;
+      for (const waiter of waiters) waiter(cancelled);
+    }
+    const controller = this.#controller;
+    if (controller !== undefined && !controller.signal.aborted) {
+      controller.abort(cancelled);
+    }
+  }
+
+  /** The scope whose clock an idle scope's deadline is read on. */
+  #clockScope(): CancelScope | undefined {
+    return this.#state === "active" ? this : currentScope_.get();
+  }
+
+  static {
+    internals.current = () => currentScope_.get();
+    internals.runWithParent = (scope, parent, fn) =>
+      scope.#start(parent, undefined, fn);
+    internals.runWithClock = (scope, clock, fn) =>
+      scope.#start(undefined, clock, fn);
+    internals.reparent = (scope, parent) => {
+      if (scope.#state !== "active" || scope.#parent === parent) return;
+      scope.#unlink();
+      scope.#link(parent);
+    };
+    internals.cancelWithSource = (scope, source, reason) =>
+      scope.#cancelWith(source, reason);
+    internals.pendingCancellation = (scope) => {
+      scope.#clock.expireDue();
+      return scope.#effectivelyCancelled ? scope.#cancelled : undefined;
+    };
+    internals.addWaiter = (scope, waiter) => {
+      (scope.#waiters ??= new Set()).add(waiter);
+    };
+    internals.removeWaiter = (scope, waiter) => {
+      scope.#waiters?.delete(waiter);
+    };
+    internals.clockOf = (scope) =>
+      scope === undefined ? realClock : scope.#clock;
+    internals.parentOf = (scope) => scope.#parent;
+    internals.childrenOf = (scope) => scope.#children ?? [];
+    internals.roots = () => roots;
+    internals.stateOf = (scope) => scope.#state;
+  }
+}
+
+/**
+ * The scope that encloses the caller, or `undefined` outside any scope.
+ *
+ * @returns The innermost active scope of the current logical call chain.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelScope, currentScope } from "@corral/scope";
+ * import assert from "node:assert/strict";
+ *
+ * const scope = new CancelScope({ name: "outer" });
+ * await scope.run(() => assert.equal(currentScope(), scope));
+ * assert.equal(currentScope(), undefined);
+ * ```
+ */
+export function currentScope(): CancelScope | undefined {
+  return currentScope_.get();
+}
+
+function isGenerator(value: unknown): boolean {
+  const tag = Object.prototype.toString.call(value);
+  return tag === "[object Generator]" || tag === "[object AsyncGenerator]";
+}

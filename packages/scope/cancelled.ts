@@ -1,0 +1,115 @@
+// Copyright the corral authors. MIT license.
+
+/**
+ * What cancelled a scope (DESIGN rule 5): its own `cancel()`, its deadline,
+ * or a task group that cancelled its children because one of them failed.
+ */
+export type CancelSource = "explicit" | "deadline" | "group";
+
+/** Options for {@linkcode Cancelled}. */
+export interface CancelledOptions {
+  /** What caused the cancellation. @default {"explicit"} */
+  source?: CancelSource;
+  /** The reason given to `cancel(reason)`, if any. @default {undefined} */
+  reason?: unknown;
+  /** The name of the scope that was cancelled. @default {""} */
+  scopeName?: string;
+}
+
+/**
+ * Thrown at a checkpoint inside a cancelled scope, and absorbed by the scope
+ * that owns the cancellation (DESIGN rule 3). Like an `AbortSignal`'s
+ * `reason`, but level-triggered: every checkpoint in the scope throws it
+ * again until control leaves the scope, so a `catch` that swallows one cannot
+ * keep the code running. Rethrow it when you catch it.
+ *
+ * A scope's `signal.reason` is this same object, so `fetch(url, { signal })`
+ * rejects with it and the owning scope recognises it.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelScope, Cancelled, checkpoint } from "@corral/scope";
+ * import assert from "node:assert/strict";
+ *
+ * const scope = new CancelScope({ name: "job" });
+ * await scope.run(async () => {
+ *   scope.cancel("user pressed stop");
+ *   try {
+ *     await checkpoint();
+ *   } catch (error) {
+ *     assert.ok(error instanceof Cancelled);
+ *     assert.equal(error.reason, "user pressed stop");
+ *     throw error;
+ *   }
+ * });
+ * assert.ok(scope.cancelCaught);
+ * ```
+ */
+export class Cancelled extends Error {
+  /** What caused the cancellation. */
+  readonly source: CancelSource;
+  /** The reason given to `cancel(reason)`, or `undefined`. */
+  readonly reason: unknown;
+
+  /**
+   * Creates a cancellation. Scopes make these; user code rarely needs to.
+   *
+   * @param options The source, the reason and the scope's name.
+   */
+  constructor(options: CancelledOptions = {}) {
+    const source = options.source ?? "explicit";
+    const scope = options.scopeName ? ` "${options.scopeName}"` : "";
+    const cause = source === "deadline"
+      ? "by its deadline"
+      : source === "group"
+      ? "by its task group"
+      : "explicitly";
+    const why = options.reason === undefined
+      ? ""
+      : `: ${describeReason(options.reason)}`;
+    super(`Scope${scope} was cancelled ${cause}${why}`);
+    this.name = "Cancelled";
+    this.source = source;
+    this.reason = options.reason;
+  }
+}
+
+/**
+ * Thrown by `failAfter` and `failAt` when their deadline passed. Its `cause`
+ * is the `Cancelled` the deadline raised inside.
+ *
+ * @example Usage
+ * ```ts
+ * import { failAfter, sleep, TimeoutError } from "@corral/scope";
+ * import { MockClock } from "@corral/scope/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new MockClock({ autojump: true });
+ * await assert.rejects(
+ *   clock.run(() => failAfter(1_000, () => sleep(5_000))),
+ *   TimeoutError,
+ * );
+ * ```
+ */
+export class TimeoutError extends Error {
+  /**
+   * Creates a timeout error.
+   *
+   * @param message What timed out.
+   * @param options `cause`: the `Cancelled` raised by the deadline.
+   */
+  constructor(message = "Deadline exceeded", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+  }
+}
+
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
+  if (typeof reason === "string") return reason;
+  try {
+    return JSON.stringify(reason) ?? String(reason);
+  } catch {
+    return String(reason);
+  }
+}
