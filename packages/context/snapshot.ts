@@ -38,7 +38,8 @@ export class Snapshot {
    */
   run<R, A extends unknown[]>(fn: (...args: A) => R, ...args: A): R {
     checkFunction("run snapshot", fn);
-    return storage.run(this.#mapping, fn, ...args);
+    // `this === undefined` in `fn`, as in `Variable.run`.
+    return storage.run(this.#mapping, Reflect.apply, fn, undefined, args);
   }
 
   /**

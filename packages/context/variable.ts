@@ -90,7 +90,9 @@ export class Variable<T> {
     const current = storage.getStore();
     const next = new Map(current as Mapping | undefined);
     next.set(this, value);
-    return storage.run(next, fn, ...args);
+    // Through `Reflect.apply` so that `fn` gets `this === undefined`, as in
+    // TC39 (`Call(func, undefined, args)`); `AsyncLocalStorage.run` passes `null`.
+    return storage.run(next, Reflect.apply, fn, undefined, args);
   }
 
   /** Shows the name, as in `Variable "requestId"`. */
