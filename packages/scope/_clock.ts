@@ -139,8 +139,9 @@ export abstract class Clock {
 }
 
 /**
- * Counts the checkpoints that yielded a macrotask turn. A mock clock with
- * autojump reads it to tell a busy program from an idle one.
+ * Counts the macrotask turns that checkpoints asked for (counted when asked,
+ * not when run). A mock clock with autojump reads it to tell a busy program
+ * from an idle one.
  */
 export const activity: { turns: number } = { turns: 0 };
 

@@ -16,9 +16,13 @@ const MACROTASK_INTERVAL_MS = 1;
 let lastMacrotaskTurn = performance.now();
 
 function nextMacrotask(resolve: () => void): void {
+  // Counted when the turn is asked for, not when it runs: a mock clock's idle
+  // check queued just before this turn runs before it (macrotasks are FIFO)
+  // and must already see a busy program, or autojump would move time under a
+  // task that is still looping (MockClock, DESIGN "@corral/scope/testing").
+  activity.turns++;
   queueMacrotask(() => {
     lastMacrotaskTurn = performance.now();
-    activity.turns++;
     resolve();
   });
 }

@@ -21,8 +21,9 @@ export interface MockClockOptions {
  * otherwise idle, so an hour of timeouts runs in milliseconds. Two clocks
  * running at once are independent.
  *
- * Idle means: no microtask is pending and no checkpoint yielded a macrotask
- * turn since the clock last looked (checked from a macrotask of its own). A
+ * Idle means: no microtask is pending and no checkpoint asked for a
+ * macrotask turn since the clock last looked (checked from a macrotask of
+ * its own, so a turn asked for before it runs before it). A
  * task waiting for real I/O counts as idle, as a blocked task does in Trio.
  *
  * @example Usage
@@ -137,7 +138,7 @@ class VirtualClock extends Clock {
 
   /**
    * Autojump: from a macrotask, every microtask has run. If no checkpoint
-   * yielded a macrotask turn since `turns` was read either, every task is
+   * asked for a macrotask turn since `turns` was read either, every task is
    * blocked: jump to the next deadline. Otherwise look again next turn.
    */
   #checkWhenIdle(turns: number): void {
