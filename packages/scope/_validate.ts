@@ -30,18 +30,25 @@ export function checkCallback(action: string, fn: unknown): void {
   }
 }
 
-/** `deadline` must be a number, not NaN (`-Infinity` and the past are fine). */
-export function checkDeadline(action: string, deadline: unknown): void {
+/**
+ * A deadline must be a number, not NaN (`-Infinity` and the past are fine).
+ * `argument` is the parameter's name as the caller wrote it.
+ */
+export function checkDeadline(
+  action: string,
+  deadline: unknown,
+  argument = "deadline",
+): void {
   if (typeof deadline !== "number") {
     throw new TypeError(
-      `Cannot ${action}: 'deadline' must be a number: current value is ${
+      `Cannot ${action}: '${argument}' must be a number: current value is ${
         String(deadline)
       }`,
     );
   }
   if (Number.isNaN(deadline)) {
     throw new RangeError(
-      `Cannot ${action}: 'deadline' must not be NaN: current value is NaN`,
+      `Cannot ${action}: '${argument}' must not be NaN: current value is NaN`,
     );
   }
 }

@@ -174,7 +174,7 @@ export function sleepForever(): Promise<never> {
  * ```
  */
 export function sleepUntil(time: number): Promise<void> {
-  checkDeadline("sleep", time);
+  checkDeadline("sleep", time, "time");
   if (time <= now()) return checkpoint();
   return moveOnAt(time, sleepForever) as Promise<undefined>;
 }

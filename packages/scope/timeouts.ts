@@ -1,7 +1,10 @@
 // Copyright the corral authors. MIT license.
 // Thin wrappers over CancelScope (STYLE 11): each is a scope with one option.
+// Each checks its own argument first, so a bad value is reported under the
+// name the caller used (`ms`, `time`), not the scope option it becomes.
 import { CancelScope } from "./cancel_scope.ts";
 import { TimeoutError } from "./cancelled.ts";
+import { checkDeadline, checkDuration } from "./_validate.ts";
 
 /**
  * Runs `fn` in a scope that is cancelled `ms` milliseconds after it starts;
@@ -35,6 +38,7 @@ export function moveOnAfter<T>(
   ms: number,
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T | undefined> {
+  checkDuration("call moveOnAfter()", "ms", ms);
   return new CancelScope({ timeout: ms, name: `moveOnAfter(${ms})` }).run(fn);
 }
 
@@ -63,6 +67,7 @@ export function moveOnAt<T>(
   time: number,
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T | undefined> {
+  checkDeadline("call moveOnAt()", time, "time");
   return new CancelScope({ deadline: time, name: "moveOnAt" }).run(fn);
 }
 
@@ -99,6 +104,7 @@ export function failAfter<T>(
   ms: number,
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T | undefined> {
+  checkDuration("call failAfter()", "ms", ms);
   const scope = new CancelScope({ timeout: ms, name: `failAfter(${ms})` });
   return failIfDeadline(scope, scope.run(fn), `Timed out after ${ms} ms`);
 }
@@ -127,6 +133,7 @@ export function failAt<T>(
   time: number,
   fn: (scope: CancelScope) => T | Promise<T>,
 ): Promise<T | undefined> {
+  checkDeadline("call failAt()", time, "time");
   const scope = new CancelScope({ deadline: time, name: "failAt" });
   return failIfDeadline(scope, scope.run(fn), `Deadline ${time} passed`);
 }
