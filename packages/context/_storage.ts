@@ -3,8 +3,8 @@
  * The one storage slot behind every {@linkcode Variable}. Internal: none of
  * this is for users.
  *
- * All variables share one slot that holds a `Mapping` (a `Map` from variable
- * to value). A mapping is never changed after it is stored: `Variable.run`
+ * All variables share one slot that holds a `Mapping` (pairs of variable
+ * and value). A mapping is never changed after it is stored: `Variable.run`
  * stores a copy with one entry changed. That is what makes a `Snapshot` O(1)
  * in the number of variables (it keeps a reference to the current mapping)
  * and what makes the values immune to code that runs later (TC39 has no
@@ -19,8 +19,15 @@
  * @module
  */
 
-/** A context: the value of every variable that has one. Never mutated. */
-export type Mapping = ReadonlyMap<object, unknown>;
+/**
+ * A context: the value of every variable that has one, as a flat list of
+ * pairs `[variable, value, variable, value, ...]`. Never mutated once stored.
+ * A flat array, not a `Map`: a context holds a handful of variables, so a
+ * linear scan beats hashing, and `run` copies it with one `slice()` (a
+ * `Map` copy walks an iterator and allocates a hash table: it doubled the
+ * cost of spawning a task).
+ */
+export type Mapping = readonly unknown[];
 
 /** The two operations every backend provides, shaped like `AsyncLocalStorage`. */
 export interface Storage {

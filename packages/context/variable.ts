@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-import { type Mapping, storage } from "./_storage.ts";
+import { storage } from "./_storage.ts";
 import { checkFunction } from "./_check.ts";
 
 /** Options for {@linkcode Variable}. */
@@ -63,9 +63,10 @@ export class Variable<T> {
   get(): T | undefined {
     const mapping = storage.getStore();
     if (mapping === undefined) return this.#defaultValue;
-    const value = mapping.get(this);
-    if (value === undefined && !mapping.has(this)) return this.#defaultValue;
-    return value as T;
+    for (let i = 0; i < mapping.length; i += 2) {
+      if (mapping[i] === this) return mapping[i + 1] as T;
+    }
+    return this.#defaultValue;
   }
 
   /**
@@ -86,10 +87,20 @@ export class Variable<T> {
     fn: (...args: A) => R,
     ...args: A
   ): R {
-    checkFunction(`run variable${describe(this.#name)}`, fn);
+    if (typeof fn !== "function") {
+      checkFunction(`run variable${describe(this.#name)}`, fn);
+    }
     const current = storage.getStore();
-    const next = new Map(current as Mapping | undefined);
-    next.set(this, value);
+    let next: unknown[];
+    if (current === undefined) {
+      next = [this, value];
+    } else {
+      next = current.slice();
+      let index = 0;
+      while (index < next.length && next[index] !== this) index += 2;
+      next[index] = this; // appends when absent
+      next[index + 1] = value;
+    }
     // Through `Reflect.apply` so that `fn` gets `this === undefined`, as in
     // TC39 (`Call(func, undefined, args)`); `AsyncLocalStorage.run` passes `null`.
     return storage.run(next, Reflect.apply, fn, undefined, args);

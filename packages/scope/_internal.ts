@@ -17,6 +17,18 @@ export type ScopeState = "idle" | "active" | "exited";
 /** A callback woken with the scope's `Cancelled` when it becomes cancelled. */
 export type Waiter = (cancelled: Cancelled) => void;
 
+/**
+ * Receives a task's outcome once its scope has exited: `failed` is false
+ * with the value (or `undefined` if the scope absorbed a cancellation),
+ * true with what was thrown. One function can serve every task of a group,
+ * since it gets the task's scope.
+ */
+export type Settle<T> = (
+  scope: CancelScope,
+  failed: boolean,
+  outcome: T | unknown,
+) => void;
+
 /** The operations `CancelScope` lends to the rest of the workspace. */
 export interface ScopeInternals {
   /** The scope of the current context, or `undefined` outside any scope. */
@@ -27,6 +39,20 @@ export interface ScopeInternals {
     parent: CancelScope | undefined,
     fn: (scope: CancelScope) => T | Promise<T>,
   ): Promise<T | undefined>;
+  /**
+   * Like `runWithParent`, for a task of a group: the outcome goes to
+   * `settle` after the scope exits, and no promise is left to reject.
+   */
+  runTask<T>(
+    scope: CancelScope,
+    parent: CancelScope | undefined,
+    fn: (scope: CancelScope) => T | Promise<T>,
+    settle: Settle<T>,
+  ): void;
+  /** Marks the task or group `scope` belongs to (task tree view). */
+  setOwner(scope: CancelScope, owner: object): void;
+  /** The task or group `scope` belongs to, if any. */
+  ownerOf(scope: CancelScope): object | undefined;
   /** Runs `scope` as a root on `clock`. */
   runWithClock<T>(
     scope: CancelScope,

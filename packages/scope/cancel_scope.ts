@@ -2,7 +2,12 @@
 import { Variable } from "@corral/context";
 import { Cancelled, type CancelSource } from "./cancelled.ts";
 import { type Clock, type DeadlineEntry, realClock } from "./_clock.ts";
-import { internals, type ScopeState, type Waiter } from "./_internal.ts";
+import {
+  internals,
+  type ScopeState,
+  type Settle,
+  type Waiter,
+} from "./_internal.ts";
 import {
   checkCallback,
   checkDeadline,
@@ -126,6 +131,8 @@ export class CancelScope {
   #controller: AbortController | undefined;
   /** Callbacks of the checkpoints blocked in this scope. */
   #waiters: Set<Waiter> | undefined;
+  /** The task or group this scope belongs to, for the task tree view. */
+  #owner: object | undefined;
 
   /**
    * Creates a scope. Nothing starts until {@linkcode CancelScope.run}.
@@ -297,10 +304,13 @@ export class CancelScope {
     parent: CancelScope | undefined,
     clock: Clock | undefined,
     fn: (scope: CancelScope) => T | Promise<T>,
+    settle?: Settle<T>,
   ): Promise<T | undefined> {
     // Rule 8: entered only by run(callback), once; no generators. Checked
     // before anything changes, so bad input disturbs nothing.
-    checkCallback(`run scope${label(this.#name)}`, fn);
+    if (!isPlainFunction(fn)) {
+      checkCallback(`run scope${label(this.#name)}`, fn);
+    }
     if (this.#state !== "idle") {
       throw new Error(
         `Cannot run scope${label(this.#name)}: it ${
@@ -319,23 +329,34 @@ export class CancelScope {
     }
     this.#deadlineChanged();
     this.#link(parent);
-    return currentScope_.run(this, CancelScope.#runBody, this, fn);
+    return currentScope_.run(this, CancelScope.#runBody, this, fn, settle);
   }
 
+  /**
+   * Runs the body of a scope. With `settle` (tasks of a group), the outcome
+   * goes to `settle` once the scope has exited and the promise never
+   * rejects; this spares each task a `.then` and its closures.
+   */
   static async #runBody<T>(
     scope: CancelScope,
     fn: (scope: CancelScope) => T | Promise<T>,
+    settle: Settle<T> | undefined,
   ): Promise<T | undefined> {
+    let failed = false;
+    let outcome: unknown;
     try {
       const result = fn(scope);
-      if (isGenerator(result)) {
+      if (
+        typeof result === "object" && result !== null &&
+        !(result instanceof Promise) && isGenerator(result)
+      ) {
         throw new TypeError(
           `Cannot run scope${
             label(scope.#name)
           }: the callback returned a generator; scopes take plain or async functions, so that no yield can suspend inside a scope`,
         );
       }
-      return await result;
+      outcome = await result;
     } catch (error) {
       // Rule 3 (owner): a Cancelled is absorbed by the outermost cancelled
       // scope reachable without crossing a shield. Decided here, as it
@@ -346,19 +367,33 @@ export class CancelScope {
         !scope.#parentCancellationIsVisible
       ) {
         scope.#cancelCaught = true;
-        return undefined;
+        outcome = undefined;
+      } else {
+        failed = true;
+        outcome = error;
       }
-      throw error;
-    } finally {
-      scope.#exit();
     }
+    scope.#exit();
+    if (settle !== undefined) {
+      settle(scope, failed, outcome);
+      return undefined;
+    }
+    if (failed) throw outcome;
+    return outcome as T;
   }
 
   #link(parent: CancelScope | undefined): void {
     this.#parent = parent;
     if (parent === undefined) roots.add(this);
     else (parent.#children ??= new Set()).add(this);
-    CancelScope.#recalculate(this);
+    // A scope entering has no children yet, so the walk is just this scope;
+    // skip the worklist when nothing changes (the common case).
+    if (
+      this.#effectivelyCancelled !==
+        (this.#cancelCalled || this.#parentCancellationIsVisible)
+    ) {
+      CancelScope.#recalculate(this);
+    }
   }
 
   #unlink(): void {
@@ -489,6 +524,13 @@ export class CancelScope {
     internals.current = () => currentScope_.get();
     internals.runWithParent = (scope, parent, fn) =>
       scope.#start(parent, undefined, fn);
+    internals.runTask = (scope, parent, fn, settle) => {
+      scope.#start(parent, undefined, fn, settle);
+    };
+    internals.setOwner = (scope, owner) => {
+      scope.#owner = owner;
+    };
+    internals.ownerOf = (scope) => scope.#owner;
     internals.runWithClock = (scope, clock, fn) =>
       scope.#start(undefined, clock, fn);
     internals.reparent = (scope, parent) => {
@@ -534,6 +576,14 @@ export class CancelScope {
  */
 export function currentScope(): CancelScope | undefined {
   return currentScope_.get();
+}
+
+const AsyncFunction = (async () => {}).constructor;
+
+/** The fast check of rule 8; `checkCallback` explains a failure. */
+function isPlainFunction(fn: unknown): boolean {
+  return typeof fn === "function" &&
+    (fn.constructor === Function || fn.constructor === AsyncFunction);
 }
 
 function isGenerator(value: unknown): boolean {

@@ -24,6 +24,7 @@ export {
   internals,
   type ScopeInternals,
   type ScopeState,
+  type Settle,
   type Waiter,
 } from "./_internal.ts";
 export { activity, type Clock, realClock } from "./_clock.ts";

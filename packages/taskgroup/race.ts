@@ -1,0 +1,104 @@
+// Copyright the corral authors. MIT license.
+import {
+  Cancelled,
+  type CancelScope,
+  moveOnAfter,
+  waitUnlessCancelled,
+} from "@corral/scope";
+import { taskGroup } from "./task_group.ts";
+import { checkAttempts } from "./_validate.ts";
+
+/** Options for {@linkcode race}. */
+export interface RaceOptions {
+  /**
+   * Start attempt k+1 this many milliseconds after attempt k, or at once
+   * when attempt k fails (Happy Eyeballs, RFC 8305). @default {undefined}
+   * (all at once)
+   */
+  stagger?: number;
+}
+
+/**
+ * Runs the attempts concurrently; the first to succeed wins, and the others
+ * are cancelled and awaited before `race` returns. Like `Promise.any`, but
+ * the losers are stopped rather than left running. If every attempt fails,
+ * throws an `AggregateError` of all the failures in attempt order.
+ *
+ * With `stagger`, attempts start one after another like Happy Eyeballs
+ * (RFC 8305, Trio's `open_tcp_stream`): attempt k+1 starts `stagger` ms after
+ * attempt k, or at once when attempt k fails.
+ *
+ * @typeParam T The value of the attempts.
+ * @param attempts The attempts; each receives its own scope.
+ * @param options The stagger.
+ * @returns The winner's value.
+ * @throws {AggregateError} If every attempt failed.
+ * @throws {TypeError} If an attempt is not a function, or there are none.
+ * @throws {RangeError} If `stagger` is NaN or negative.
+ *
+ * @example Happy eyeballs
+ * ```ts
+ * import { race } from "@corral/taskgroup";
+ * import { sleep } from "@corral/scope";
+ * import { MockClock } from "@corral/scope/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new MockClock({ autojump: true });
+ * const connect = (host: string, ms: number) => async () => {
+ *   await sleep(ms);
+ *   return host;
+ * };
+ * const winner = await clock.run(() =>
+ *   race([connect("slow", 900), connect("fast", 100)], { stagger: 250 })
+ * );
+ * assert.equal(winner, "fast"); // started at 250 ms, connected at 350 ms
+ * assert.equal(clock.now(), 350);
+ * ```
+ */
+export async function race<T>(
+  attempts: readonly ((scope: CancelScope) => T | Promise<T>)[],
+  options: RaceOptions = {},
+): Promise<T> {
+  const { stagger } = options;
+  checkAttempts("race", attempts);
+  if (attempts.length === 0) {
+    throw new TypeError("Cannot race: 'attempts' must not be empty");
+  }
+  if (
+    stagger !== undefined &&
+    (typeof stagger !== "number" || Number.isNaN(stagger) || stagger < 0)
+  ) {
+    throw new RangeError(
+      `Cannot race: 'stagger' must be a non-negative number: current value is ${stagger}`,
+    );
+  }
+  let winner: { value: T } | undefined;
+  const failures: unknown[] = [];
+  await taskGroup(async (group) => {
+    for (const [index, attempt] of attempts.entries()) {
+      let attemptFailed!: () => void;
+      const failed = new Promise<void>((resolve) => attemptFailed = resolve);
+      group.spawn(async (scope) => {
+        try {
+          const value = await attempt(scope);
+          if (winner === undefined) {
+            winner = { value };
+            group.cancel(`attempt ${index} won the race`);
+          }
+        } catch (error) {
+          if (error instanceof Cancelled) throw error;
+          failures[index] = error;
+          attemptFailed();
+        }
+      }, { name: `attempt ${index}` });
+      if (stagger !== undefined && index < attempts.length - 1) {
+        await moveOnAfter(stagger, () => waitUnlessCancelled(failed));
+      }
+    }
+  }, { name: "race" });
+  if (winner !== undefined) return winner.value;
+  throw new AggregateError(
+    failures,
+    `Every attempt of the race failed (${failures.length})`,
+  );
+}

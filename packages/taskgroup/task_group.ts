@@ -1,0 +1,465 @@
+// Copyright the corral authors. MIT license.
+import { Cancelled, CancelScope } from "@corral/scope";
+import { internals } from "@corral/scope/internal";
+import { type Outcome, settleTask, Task } from "./task.ts";
+import { TaskGroupError } from "./task_group_error.ts";
+import {
+  checkCallback,
+  checkLimit,
+  isGeneratorFunction,
+  label,
+} from "./_validate.ts";
+
+/** Options for {@linkcode taskGroup}. */
+export interface TaskGroupOptions {
+  /** A label for errors and the task tree. @default {""} */
+  name?: string;
+  /**
+   * At most this many tasks run at once; the others wait in spawn order.
+   * A positive integer. @default {undefined} (no limit)
+   */
+  limit?: number;
+}
+
+/** Options for {@linkcode TaskGroup.spawn} and {@linkcode TaskGroup.start}. */
+export interface SpawnOptions {
+  /** A label for errors and the task tree. @default {""} */
+  name?: string;
+}
+
+/** The function `start()` runs: it calls `started(value)` once it is ready. */
+export type StartFunction<V> = (
+  started: (value?: V) => void,
+  scope: CancelScope,
+) => unknown;
+
+const resolved: Promise<void> = Promise.resolve();
+
+/** Runs a group's whole life; set by the static block of `TaskGroup`. */
+let runGroup: <T>(
+  group: TaskGroup,
+  body: (group: TaskGroup) => T | Promise<T>,
+) => Promise<T | undefined>;
+
+/**
+ * A task group (Trio's nursery), handed to the body of
+ * {@linkcode taskGroup}: spawn tasks into it, start services with a
+ * readiness handshake, or cancel it all. Like `Promise.all` over tasks you
+ * add as you go, except that no task outlives the group, the first failure
+ * cancels the others, every failure is reported, and `cancel()` stops
+ * everything and leaves the group cleanly.
+ *
+ * @example Usage
+ * ```ts
+ * import { taskGroup } from "@corral/taskgroup";
+ * import { sleep } from "@corral/scope";
+ * import { MockClock } from "@corral/scope/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new MockClock({ autojump: true });
+ * const log: string[] = [];
+ * await clock.run(() =>
+ *   taskGroup((group) => {
+ *     group.spawn(async () => {
+ *       await sleep(20);
+ *       log.push("slow");
+ *     });
+ *     group.spawn(async () => {
+ *       await sleep(10);
+ *       log.push("fast");
+ *     });
+ *   })
+ * );
+ * assert.deepEqual(log, ["fast", "slow"]); // the group waited for both
+ * ```
+ */
+export class TaskGroup {
+  readonly #name: string;
+  readonly #scope: CancelScope;
+  readonly #limit: number;
+  /** Tasks spawned and not yet settled, queued ones and pending starts included. */
+  #unsettled = 0;
+  /** Tasks whose function is running (counts against `#limit`). */
+  #active = 0;
+  /** Tasks waiting for a slot under `#limit`, in spawn order. */
+  #queue: (() => void)[] = [];
+  /** True once the body has returned or thrown. */
+  #bodyDone = false;
+  /**
+   * True once the body is done and every task settled: the group is finished
+   * and `spawn` throws. Set in the same step that releases the join, so no
+   * task can slip in between and outlive the group (rule 15).
+   */
+  #finished = false;
+  #releaseJoin: (() => void) | undefined;
+  /** Every failure that was not a cancellation, in order (rule 10). */
+  #errors: unknown[] = [];
+  /** The first `Cancelled` that came out of the body or a task. */
+  #cancelled: Cancelled | undefined;
+
+  /**
+   * Made by {@linkcode taskGroup}; not for user code.
+   *
+   * @param options The group's name and limit.
+   */
+  constructor(options: TaskGroupOptions = {}) {
+    const { name = "", limit } = options;
+    checkLimit(`create task group${label(String(name))}`, limit);
+    this.#name = String(name);
+    this.#limit = limit ?? Infinity;
+    this.#scope = new CancelScope({ name: this.#name });
+    internals.setOwner(this.#scope, this);
+  }
+
+  /** The label given to `taskGroup`. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The group's cancel scope: every task's scope nests in it. */
+  get scope(): CancelScope {
+    return this.#scope;
+  }
+
+  /** How many tasks have not settled yet. */
+  get size(): number {
+    return this.#unsettled;
+  }
+
+  /** How many tasks wait for a slot under `limit`. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Starts `fn` as a task of this group and returns its handle. `fn`
+   * receives the task's own scope. The task sees the context variables of
+   * the `spawn` call (rule 14), but its enclosing scope is the group's, not
+   * the one around `spawn` (rule 12: a `moveOnAfter` around `spawn` does not
+   * time the task).
+   *
+   * Spawning never loses work (rule 12): into a group that has not finished
+   * the task always starts, even if the group is cancelling, in which case
+   * its first checkpoint throws and its `finally` blocks run.
+   *
+   * @typeParam R The task's return value.
+   * @param fn The task.
+   * @param options The task's name.
+   * @returns The task's handle.
+   * @throws {TypeError} If `fn` is not a function or is a generator function.
+   * @throws {Error} If the group has finished.
+   */
+  spawn<R>(
+    fn: (scope: CancelScope) => R | Promise<R>,
+    options?: SpawnOptions,
+  ): Task<R> {
+    const name = options?.name === undefined ? "" : String(options.name);
+    this.#checkSpawn("spawn", name, fn);
+    const task = new Task<R>(name, new CancelScope({ name }));
+    this.#unsettled++;
+    if (this.#hasFreeSlot()) this.#launch(task, fn);
+    else this.#queue.push(() => this.#launch(task, fn));
+    return task;
+  }
+
+  /**
+   * Starts `fn` as a task and waits until it is ready: `fn(started, scope)`
+   * calls `started(value)`, and `start()` resolves with `value` (Trio's
+   * `nursery.start`). Until then the task runs under the caller: cancelling
+   * the caller cancels it, and what it throws rejects `start()` itself,
+   * unwrapped, without failing the group. After `started()` the task belongs
+   * to the group alone (rule 13).
+   *
+   * @typeParam V The value passed to `started`.
+   * @param fn The task; it must call `started` once.
+   * @param options The task's name.
+   * @returns The value passed to `started`.
+   * @throws {TypeError} If `fn` is not a function.
+   * @throws {Error} If the group has finished; rejects if `fn` returns
+   * without calling `started`.
+   *
+   * @example Usage
+   * ```ts
+   * import { taskGroup } from "@corral/taskgroup";
+   * import { sleepForever } from "@corral/scope";
+   * import assert from "node:assert/strict";
+   *
+   * await taskGroup(async (group) => {
+   *   const port = await group.start<number>(async (started) => {
+   *     started(8080); // listening: let the caller go on
+   *     await sleepForever();
+   *   }, { name: "server" });
+   *   assert.equal(port, 8080);
+   *   group.cancel(); // stop the server; the group exits cleanly
+   * });
+   * ```
+   */
+  start<V = undefined>(
+    fn: StartFunction<V>,
+    options: SpawnOptions = {},
+  ): Promise<V> {
+    const name = String(options.name ?? "");
+    this.#checkSpawn("start", name, fn);
+    const caller = internals.current();
+    const task = new Task<unknown>(name, new CancelScope({ name }));
+    this.#unsettled++;
+    this.#active++;
+    return new Promise<V>((resolve, reject) => {
+      // "starting": runs under the caller; "moved": belongs to the group;
+      // "unmoved": started() while the caller was cancelled, so (as in
+      // Trio's _TaskStatus.started) it stays under the caller, whose scope
+      // can absorb its Cancelled, and start() settles when it ends.
+      let phase: "starting" | "moved" | "unmoved" = "starting";
+      let startedValue: V;
+      const started = (value?: V) => {
+        if (phase !== "starting") {
+          throw new Error(
+            `Cannot call started() of task${label(name)} twice`,
+          );
+        }
+        startedValue = value as V;
+        if (caller !== undefined && isCancelled(caller)) {
+          phase = "unmoved";
+          return;
+        }
+        phase = "moved";
+        internals.reparent(task.scope, this.#scope);
+        resolve(startedValue);
+      };
+      internals.runWithParent(task.scope, caller, (scope) => fn(started, scope))
+        .then((value) => {
+          if (phase === "moved") return this.#settle(task, { ok: true, value });
+          this.#settle(task, { ok: true, value: undefined }, true);
+          if (phase === "unmoved") resolve(startedValue);
+          else {
+            reject(
+              new Error(
+                `Task${
+                  label(name)
+                } returned without calling started(); call started(value) once it is ready`,
+              ),
+            );
+          }
+        }, (error) => {
+          if (phase === "moved") {
+            return this.#settle(task, { ok: false, error });
+          }
+          // Rule 13: an error before started() belongs to the start() caller.
+          this.#settle(task, { ok: false, error }, true);
+          reject(error);
+        });
+    });
+  }
+
+  /**
+   * Cancels every task and the body, then leaves cleanly: `taskGroup()`
+   * resolves with the body's value if the body finished, else `undefined`
+   * (rule 11). Works from the body, a task or outside; harmless when repeated
+   * or after the group finished.
+   *
+   * @param reason Why; carried by the `Cancelled` the tasks see.
+   */
+  cancel(reason?: unknown): void {
+    this.#scope.cancel(reason);
+  }
+
+  /** The state, as `TaskGroup "workers" (3 tasks)`. */
+  toString(): string {
+    const state = this.#finished
+      ? "finished"
+      : `${this.#unsettled} task${this.#unsettled === 1 ? "" : "s"}`;
+    return `TaskGroup${label(this.#name)} (${state})`;
+  }
+
+  #checkSpawn(action: string, name: string, fn: unknown): void {
+    if (typeof fn !== "function" || isGeneratorFunction(fn)) {
+      checkCallback(`${action} task${label(name)}`, fn);
+    }
+    if (this.#finished) {
+      throw new Error(
+        `Cannot ${action} task${label(name)} in task group${
+          label(this.#name)
+        }: the group has finished; spawn tasks while its body or tasks still run`,
+      );
+    }
+  }
+
+  /**
+   * Whether a task spawned now may run at once. A cancelled group runs it at
+   * once, past the limit: the task goes to its first checkpoint, which
+   * throws, so its `finally` blocks run (rule 12). When the answer is no,
+   * the caller queues the task; the first in the queue arranges for the
+   * whole queue to be launched if the group is cancelled.
+   */
+  #hasFreeSlot(): boolean {
+    if (this.#active < this.#limit || isCancelled(this.#scope)) return true;
+    if (this.#queue.length === 0) {
+      internals.addWaiter(this.#scope, () => this.#launchQueued(Infinity));
+    }
+    return false;
+  }
+
+  #launch<R>(task: Task<R>, fn: (scope: CancelScope) => R | Promise<R>): void {
+    this.#active++;
+    internals.runTask(task.scope, this.#scope, fn, this.#settleTask);
+  }
+
+  /** One callback for every task of the group (no closure per task). */
+  #settleTask = (scope: CancelScope, failed: boolean, outcome: unknown) => {
+    const task = internals.ownerOf(scope) as Task<unknown>;
+    this.#settle(
+      task,
+      failed ? { ok: false, error: outcome } : { ok: true, value: outcome },
+    );
+  };
+
+  #launchQueued(limit: number): void {
+    while (this.#queue.length > 0 && this.#active < limit) {
+      this.#queue.shift()!();
+    }
+  }
+
+  /**
+   * Records how a task ended (rules 10 and 16): a failure that is not a
+   * cancellation is kept for the `TaskGroupError` and cancels the group;
+   * a `Cancelled` is remembered but is not a failure. `quiet` is for a
+   * `start()` task that ended before `started()`: its outcome went to the
+   * caller.
+   */
+  #settle<R>(task: Task<R>, outcome: Outcome<R>, quiet = false): void {
+    settleTask(task, outcome);
+    if (!quiet && !outcome.ok) {
+      this.#recordFailure(outcome.error, `task${label(task.name)}`);
+    }
+    this.#active--;
+    this.#unsettled--;
+    this.#launchQueued(this.#limit);
+    this.#finishIfDone();
+  }
+
+  #recordFailure(error: unknown, who: string): void {
+    if (error instanceof Cancelled) {
+      this.#cancelled ??= error;
+      return;
+    }
+    this.#errors.push(error);
+    if (this.#errors.length === 1) {
+      internals.cancelWithSource(
+        this.#scope,
+        "group",
+        `${who} failed: ${describe(error)}`,
+      );
+    }
+  }
+
+  #finishIfDone(): void {
+    if (this.#bodyDone && this.#unsettled === 0 && !this.#finished) {
+      this.#finished = true;
+      this.#releaseJoin?.();
+    }
+  }
+
+  /** The group's whole life: body, join, verdict. Only `taskGroup` calls it. */
+  async #run<T>(
+    body: (group: TaskGroup) => T | Promise<T>,
+  ): Promise<T | undefined> {
+    let value: T | undefined;
+    let bodyFinished = false;
+    try {
+      value = await body(this);
+      bodyFinished = true;
+    } catch (error) {
+      this.#recordFailure(error, "body");
+    }
+    this.#bodyDone = true;
+    // Wait for every task (rule 15). Not a cancellation point: the tasks are
+    // cancelled through the scope tree, and we wait for their cleanup (Trio
+    // never abandons a task). With no tasks, still one schedule point (D11).
+    const join = new Promise<void>((resolve) => this.#releaseJoin = resolve);
+    this.#finishIfDone();
+    await (this.#finished ? resolved : join);
+    if (this.#errors.length > 0) {
+      throw new TaskGroupError(this.#errors, this.#name);
+    }
+    if (this.#cancelled !== undefined) {
+      // Rule 10: only cancellations came out. If they are an enclosing
+      // scope's, one Cancelled goes on out (not a group of them). If they
+      // are ours (cancel()), rule 11: leave cleanly, with the body's value
+      // if it finished (a Cancelled thrown here would make run() return
+      // undefined and set cancelCaught).
+      if (!ownsCancellation(this.#scope) || !bodyFinished) {
+        throw this.#cancelled;
+      }
+    }
+    return value;
+  }
+
+  static {
+    runGroup = (group, body) => group.#scope.run(() => group.#run(body));
+  }
+}
+
+/**
+ * Runs `body` with a new {@linkcode TaskGroup} and waits until the body and
+ * every task in the group have finished (Trio's `open_nursery`, Go's
+ * `errgroup`). The body is a task like the others.
+ *
+ * - The first error that is not a cancellation cancels the group; when all
+ *   have stopped, a {@linkcode TaskGroupError} holding every such error is
+ *   thrown (rule 10).
+ * - `group.cancel()` stops everything and resolves with the body's value if
+ *   the body finished, else `undefined` (rule 11).
+ * - If an enclosing scope is cancelled, one `Cancelled` comes out.
+ *
+ * @typeParam T The body's value.
+ * @param body Receives the group; may spawn and start tasks.
+ * @param options The group's name and limit.
+ * @returns The body's value (or `undefined` after `cancel()`).
+ * @throws {TaskGroupError} If the body or a task failed.
+ * @throws {TypeError} If `body` is not a function.
+ * @throws {RangeError} If `limit` is not a positive integer.
+ *
+ * @example Usage
+ * ```ts
+ * import { taskGroup } from "@corral/taskgroup";
+ * import { sleep } from "@corral/scope";
+ * import { MockClock } from "@corral/scope/testing";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new MockClock({ autojump: true });
+ * const result = await clock.run(() =>
+ *   taskGroup(async (group) => {
+ *     const a = group.spawn(async () => (await sleep(10), "a"));
+ *     const b = group.spawn(async () => (await sleep(20), "b"));
+ *     return [await a.result, await b.result];
+ *   }, { name: "pair" })
+ * );
+ * assert.deepEqual(result, ["a", "b"]);
+ * ```
+ */
+export function taskGroup<T>(
+  body: (group: TaskGroup) => T | Promise<T>,
+  options: TaskGroupOptions = {},
+): Promise<T | undefined> {
+  checkCallback(`run task group${label(String(options.name ?? ""))}`, body);
+  return runGroup(new TaskGroup(options), body);
+}
+
+/** Whether checkpoints in `scope` throw now. */
+function isCancelled(scope: CancelScope): boolean {
+  return internals.pendingCancellation(scope) !== undefined;
+}
+
+/** Rule 3, seen from the group: would `scope` absorb a Cancelled now? */
+function ownsCancellation(scope: CancelScope): boolean {
+  const parent = internals.parentOf(scope);
+  return scope.cancelCalled &&
+    !(parent !== undefined && !scope.shield && isCancelled(parent));
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return `thrown ${
+    typeof error === "string" ? JSON.stringify(error) : String(error)
+  }`;
+}
