@@ -350,13 +350,16 @@ export class CancelScope {
         typeof result === "object" && result !== null &&
         !(result instanceof Promise) && isGenerator(result)
       ) {
-        throw new TypeError(
-          `Cannot run scope${
-            label(scope.#name)
-          }: the callback returned a generator; scopes take plain or async functions, so that no yield can suspend inside a scope`,
-        );
+        throw generatorReturned(scope.#name);
       }
       outcome = await result;
+      // Rule 8 again: an async callback that resolves to a generator would
+      // also run the generator's body later, outside the scope.
+      if (
+        typeof outcome === "object" && outcome !== null && isGenerator(outcome)
+      ) {
+        throw generatorReturned(scope.#name);
+      }
     } catch (error) {
       // Rule 3 (owner): a Cancelled is absorbed by the outermost cancelled
       // scope reachable without crossing a shield. Decided here, as it
@@ -584,6 +587,14 @@ const AsyncFunction = (async () => {}).constructor;
 function isPlainFunction(fn: unknown): boolean {
   return typeof fn === "function" &&
     (fn.constructor === Function || fn.constructor === AsyncFunction);
+}
+
+function generatorReturned(name: string): TypeError {
+  return new TypeError(
+    `Cannot run scope${
+      label(name)
+    }: the callback returned a generator; scopes take plain or async functions, so that no yield can suspend inside a scope`,
+  );
 }
 
 function isGenerator(value: unknown): boolean {
