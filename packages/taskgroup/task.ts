@@ -42,7 +42,12 @@ export class Task<R> {
   readonly #scope: CancelScope;
   #outcome: Outcome<R> | undefined;
   #result: Promise<R | undefined> | undefined;
-  #settleResult: ((outcome: Outcome<R>) => void) | undefined;
+  /**
+   * Settles `#result` once it was read. Typed with `unknown`, not `R`: a
+   * field that takes an `R` would make `Task<R>` invariant, so a
+   * `Task<string>` would not fit in a `Task<unknown>[]`.
+   */
+  #settleResult: ((outcome: Outcome<unknown>) => void) | undefined;
 
   /**
    * Made by `TaskGroup.spawn`; not for user code.
@@ -81,7 +86,9 @@ export class Task<R> {
       this.#result = outcome === undefined
         ? new Promise((resolve, reject) => {
           this.#settleResult = (outcome) =>
-            outcome.ok ? resolve(outcome.value) : reject(outcome.error);
+            outcome.ok
+              ? resolve(outcome.value as R | undefined)
+              : reject(outcome.error);
         })
         : outcome.ok
         ? Promise.resolve(outcome.value)
