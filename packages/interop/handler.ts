@@ -1,0 +1,143 @@
+// Copyright the corral authors. MIT license.
+import type { CancelScope } from "@corral/scope";
+import { handleRequest, toRequestConfig } from "./_request.ts";
+
+/**
+ * What a fetch-handler runtime passes after the request: in Deno, the
+ * `Deno.ServeHandlerInfo` (remote address, `completed`). Every field is
+ * optional, so any runtime's second argument fits.
+ */
+export interface HandlerInfo {
+  /** Settles once the response was delivered (Deno). */
+  completed?: Promise<void>;
+  /** The client's address (Deno). */
+  remoteAddr?: unknown;
+}
+
+/** What a request handler gets besides the request. */
+export interface RequestContext {
+  /**
+   * The request's scope: cancelled when the client disconnects, when the
+   * request's deadline passes, or when the server stops. Its `signal` is
+   * the one to hand to foreign code, rather than `request.signal`.
+   */
+  readonly scope: CancelScope;
+  /** The runtime's second argument (Deno's `ServeHandlerInfo`), if any. */
+  readonly info: HandlerInfo | undefined;
+  /**
+   * The time budget this request got, in milliseconds, counted from its
+   * arrival: the caller's timeout header or the default, capped by the
+   * maximum; `Infinity` for none. For the time left, see `remainingTime()`.
+   */
+  readonly timeout: number;
+}
+
+/** A request handler run by {@linkcode handler} or {@linkcode serve}. */
+export type RequestHandler = (
+  request: Request,
+  context: RequestContext,
+) => Response | Promise<Response>;
+
+/** A fetch handler: what `Deno.serve`, Bun and workers call. */
+export type FetchHandler = (
+  request: Request,
+  info?: HandlerInfo,
+) => Promise<Response>;
+
+/** Options for {@linkcode handler}. */
+export interface HandlerOptions {
+  /**
+   * The request header read for the caller's remaining time, in whole
+   * milliseconds; `null` to ignore callers' deadlines. A malformed value is
+   * ignored (see `parseTimeout`). @default {"corral-timeout"}
+   */
+  timeoutHeader?: string | null;
+  /**
+   * The longest time a request may run, in milliseconds: caps the caller's
+   * header and `defaultTimeout` (Envoy's `grpc_timeout_header_max`), so a
+   * hostile header cannot hold the server. @default {Infinity}
+   */
+  maxTimeout?: number;
+  /**
+   * The time a request gets when it carries no (valid) timeout header, in
+   * milliseconds. @default {Infinity}
+   */
+  defaultTimeout?: number;
+  /**
+   * Makes the response for an error the handler threw (not a
+   * cancellation). By default the error is logged with `console.error` and
+   * the client gets a bare 500.
+   */
+  onError?: (error: unknown, request: Request) => Response | Promise<Response>;
+}
+
+/**
+ * Wraps a request handler into a fetch handler, `(request, info?) =>
+ * Promise<Response>`, for `Deno.serve`, `Bun.serve`, workers and any
+ * runtime that calls a function with a `Request`. Like passing `fn` itself,
+ * except that each request runs in its own root scope, named after its
+ * method and path (`GET /users`), that is cancelled:
+ *
+ * - when the client disconnects (`request.signal` aborts while the handler
+ *   runs): the scope's `Cancelled` has `request.signal.reason` as its
+ *   reason, and the response, which nobody will read, is a 499;
+ * - when the request's deadline passes: the deadline comes from the
+ *   caller's timeout header (`corral-timeout: <ms>`, sent by
+ *   `fetchWithDeadline`), or `defaultTimeout`, capped by `maxTimeout`; the
+ *   client gets a 504.
+ *
+ * A handler that throws gets a 500 (after `onError`, or `console.error`); a
+ * `TimeoutError` a 504; a cancellation from elsewhere (a server shutting
+ * down) a 503. The error response has no body to leak.
+ *
+ * Deno's legacy `request.signal` also aborts after every *completed*
+ * response (deno #27005; the default until `--unstable-no-legacy-abort`).
+ * That abort is not a disconnect: the listener lives only while the
+ * handler runs, so once the response is handed back (before it is
+ * completed, as `info.completed` reports) the abort reaches nothing. Inside
+ * the handler use the scope's `signal`, never `request.signal`.
+ *
+ * @param fn The request handler: `(request, { scope, info, timeout })`.
+ * @param options Timeout header, maximum and default timeouts, error hook.
+ * @returns A fetch handler.
+ * @throws {TypeError} If `fn` or `onError` is not a function, or
+ * `timeoutHeader` is neither a string nor `null`.
+ * @throws {RangeError} If a timeout is NaN or negative.
+ *
+ * @example Usage
+ * ```ts
+ * import { handler, remainingTime } from "@corral/interop";
+ * import assert from "node:assert/strict";
+ *
+ * const app = handler((request, { scope }) =>
+ *   new Response(`${scope.name}, ${remainingTime()} ms left`),
+ *   { maxTimeout: 10_000 },
+ * );
+ * const response = await app(
+ *   new Request("http://example.com/hello", { headers: { "corral-timeout": "99999" } }),
+ * );
+ * const text = await response.text();
+ * assert.match(text, /^GET \/hello, \d+(\.\d+)? ms left$/);
+ * assert.ok(parseFloat(text.split(", ")[1]!) <= 10_000); // capped
+ * ```
+ *
+ * @example With Deno.serve
+ * ```ts ignore
+ * import { handler } from "@corral/interop";
+ * import { sleep } from "@corral/scope";
+ *
+ * Deno.serve(handler(async () => {
+ *   await sleep(100); // cancelled if the client goes away
+ *   return new Response("hello");
+ * }, { defaultTimeout: 30_000 }));
+ * ```
+ */
+export function handler(
+  fn: RequestHandler,
+  options: HandlerOptions = {},
+): FetchHandler {
+  const config = toRequestConfig("create handler", fn, options);
+  return function corralHandler(request, info) {
+    return handleRequest(config, request, info, undefined);
+  };
+}
