@@ -1,4 +1,5 @@
 // Copyright the corral authors. MIT license.
+import { Snapshot } from "@corral/context";
 import { Cancelled, CancelScope } from "@corral/scope";
 import { internals } from "@corral/scope/internal";
 import { type Outcome, settleTask, Task } from "./task.ts";
@@ -158,7 +159,13 @@ export class TaskGroup {
     const task = new Task<R>(name, new CancelScope({ name }));
     this.#unsettled++;
     if (this.#hasFreeSlot()) this.#launch(task, fn);
-    else this.#queue.push(() => this.#launch(task, fn));
+    else {
+      // Rule 14: a waiting task is launched later by whoever frees a slot
+      // (a settling task, or the group's cancellation), so it keeps the
+      // context of this spawn() call rather than running in the launcher's.
+      const context = new Snapshot();
+      this.#queue.push(() => context.run(() => this.#launch(task, fn)));
+    }
     return task;
   }
 
