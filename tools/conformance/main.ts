@@ -1,0 +1,261 @@
+// Copyright the corral authors. MIT license.
+/**
+ * `deno task conformance`: runs the conformance suite (`run.ts`) in a fresh
+ * process on each runtime, Deno, Node (TypeScript through tsx) and Bun (both
+ * from npm through npx), and prints one table, test × runtime, with totals.
+ * Exits 1 if any case failed on any runtime, or a runtime did not run.
+ *
+ * ```sh
+ * deno task conformance            # every runtime
+ * deno task conformance node bun   # only these
+ * ```
+ *
+ * How Node and Bun find `@corral/*`: both read the `paths` of
+ * `tools/conformance/tsconfig.json` (tsx through `--tsconfig`, Bun through
+ * `--tsconfig-override`), which maps each specifier to the file the
+ * package's `deno.json` exports; a row of the table checks that the two
+ * agree. On Node, `node_esm.mjs` also makes tsx load the packages' `.ts`
+ * files as ES modules (there is no `package.json` with `"type": "module"`
+ * above them, so tsx would compile them to CommonJS). Deno resolves the
+ * names through the workspace.
+ *
+ * Progress goes to stderr, the table to stdout.
+ *
+ * @module
+ */
+import { RESULT_MARKER, type RuntimeReport } from "./protocol.ts";
+import type { TestResult } from "./harness.ts";
+import { type Column, renderTable } from "./_table.ts";
+
+/** Pinned like Deno in `.ci/run`: bump here and nowhere else. */
+export const TSX = "tsx@4.23.15";
+/** The Bun release, from the `bun` npm package (it ships the binary). */
+export const BUN = "bun@1.4.5";
+
+const ROOT = new URL("../../", import.meta.url);
+const RUN = "tools/conformance/run.ts";
+const TSCONFIG = "tools/conformance/tsconfig.json";
+/** Generous: the first `npx` on a fresh machine downloads Bun (~40 MB). */
+const RUNTIME_TIMEOUT_MS = 300_000;
+
+interface Runtime {
+  name: string;
+  command: string[];
+  env?: Record<string, string>;
+  /** Whether the column gets the tsconfig `paths` row. */
+  usesTsconfig: boolean;
+}
+
+const runtimes: Runtime[] = [
+  {
+    name: "deno",
+    command: [Deno.execPath(), "run", "--allow-all", RUN],
+    usesTsconfig: false,
+  },
+  {
+    name: "node",
+    command: ["npx", "--yes", TSX, "--tsconfig", TSCONFIG, RUN],
+    // Through NODE_OPTIONS, not tsx's own arguments: then our hook is
+    // registered before tsx's, and tsx keeps the format it returns.
+    env: {
+      NODE_OPTIONS: [
+        Deno.env.get("NODE_OPTIONS") ?? "",
+        "--import=./tools/conformance/node_esm.mjs",
+      ].join(" ").trim(),
+    },
+    usesTsconfig: true,
+  },
+  {
+    name: "bun",
+    command: [
+      "npx",
+      "--yes",
+      BUN,
+      "run",
+      "--tsconfig-override",
+      TSCONFIG,
+      RUN,
+    ],
+    usesTsconfig: true,
+  },
+];
+
+/** Runs one runtime; returns its report or why there is none. */
+async function runOn(
+  runtime: Runtime,
+): Promise<{ report?: RuntimeReport; error?: string; ms: number }> {
+  const started = performance.now();
+  const say = (text: string) =>
+    Deno.stderr.writeSync(new TextEncoder().encode(text));
+  say(`${runtime.name}: ${runtime.command.join(" ")}\n`);
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(runtime.command[0]!, {
+      args: runtime.command.slice(1),
+      cwd: ROOT,
+      env: runtime.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    return { error: `cannot start: ${error}`, ms: 0 };
+  }
+  const timer = setTimeout(() => {
+    say(`${runtime.name}: no result after ${RUNTIME_TIMEOUT_MS} ms, killing\n`);
+    child.kill("SIGKILL");
+  }, RUNTIME_TIMEOUT_MS);
+  const tail: string[] = [];
+  const forward = (async () => {
+    const lines = child.stderr.pipeThrough(new TextDecoderStream());
+    let pending = "";
+    for await (const chunk of lines) {
+      pending += chunk;
+      const parts = pending.split("\n");
+      pending = parts.pop()!;
+      for (const part of parts) {
+        say(`[${runtime.name}] ${part}\n`);
+        tail.push(part);
+        if (tail.length > 8) tail.shift();
+      }
+    }
+    if (pending) say(`[${runtime.name}] ${pending}\n`);
+  })();
+  const [output, status] = await Promise.all([
+    new Response(child.stdout).text(),
+    child.status,
+    forward,
+  ]).then(([output, status]) => [output, status] as const);
+  clearTimeout(timer);
+  const ms = performance.now() - started;
+  const line = output.split("\n").find((each) =>
+    each.startsWith(RESULT_MARKER)
+  );
+  if (line === undefined) {
+    return {
+      error: `exit code ${status.code}, no result line; stderr ends: ${
+        tail.join(" | ")
+      }`,
+      ms,
+    };
+  }
+  return { report: JSON.parse(line.slice(RESULT_MARKER.length)), ms };
+}
+
+/**
+ * The row that checks Node's and Bun's resolution: each `paths` entry of
+ * `tsconfig.json` names the file its package's `deno.json` exports under
+ * that name, and each package's main entry is mapped. A subpath export with
+ * no entry is not a failure (nothing here imports it); it is listed under
+ * the table, with the line to add.
+ */
+async function checkTsconfigPaths(): Promise<
+  { row: TestResult; unmapped: string[] }
+> {
+  const name =
+    "resolution: tools/conformance/tsconfig.json maps @corral/* to the exported files";
+  const problems: string[] = [];
+  const unmapped: string[] = [];
+  const tsconfig = JSON.parse(
+    await Deno.readTextFile(new URL(TSCONFIG, ROOT)),
+  );
+  const paths: Record<string, string[]> = tsconfig.compilerOptions.paths;
+  const expected = new Map<string, string>();
+  const packages = new Set<string>();
+  for await (const entry of Deno.readDir(new URL("packages/", ROOT))) {
+    const config = new URL(`packages/${entry.name}/deno.json`, ROOT);
+    let json: { name: string; exports: Record<string, string> | string };
+    try {
+      json = JSON.parse(await Deno.readTextFile(config));
+    } catch {
+      continue; // not a package (yet)
+    }
+    packages.add(json.name);
+    const exports = typeof json.exports === "string"
+      ? { ".": json.exports }
+      : json.exports;
+    for (const [key, target] of Object.entries(exports)) {
+      expected.set(
+        key === "." ? json.name : `${json.name}/${key.slice(2)}`,
+        `packages/${entry.name}/${target.replace(/^\.\//, "")}`,
+      );
+    }
+  }
+  for (const [specifier, file] of expected) {
+    const mapped = paths[specifier];
+    if (mapped === undefined) {
+      const line = `"${specifier}": ["${file}"]`;
+      if (packages.has(specifier)) problems.push(`add ${line}`);
+      else unmapped.push(line);
+    } else if (mapped.length !== 1 || mapped[0] !== file) {
+      problems.push(`"${specifier}" should map to "${file}", not ${mapped}`);
+    }
+  }
+  for (const specifier of Object.keys(paths)) {
+    const owner = specifier.split("/").slice(0, 2).join("/");
+    if (packages.has(owner) && !expected.has(specifier)) {
+      problems.push(`"${specifier}" is not exported by ${owner}`);
+    }
+  }
+  const row: TestResult = problems.length === 0
+    ? { name, status: "pass", ms: 0 }
+    : { name, status: "fail", detail: problems.join("; "), ms: 0 };
+  return { row, unmapped };
+}
+
+async function main(): Promise<number> {
+  const wanted = Deno.args.length > 0 ? Deno.args : undefined;
+  const started = performance.now();
+  const { row: pathsRow, unmapped } = await checkTsconfigPaths();
+  const columns: Column[] = [];
+  for (const runtime of runtimes) {
+    if (wanted && !wanted.includes(runtime.name)) continue;
+    const { report, error, ms } = await runOn(runtime);
+    const seconds = `${(ms / 1000).toFixed(1)} s`;
+    if (report === undefined) {
+      columns.push({
+        title: runtime.name,
+        results: [],
+        notRun: { status: "fail", reason: error! },
+        facts: [`did not run (${seconds})`],
+      });
+      continue;
+    }
+    const row: TestResult = runtime.usesTsconfig ? pathsRow : {
+      name: pathsRow.name,
+      status: "na",
+      detail: "Deno resolves @corral/* through the workspace",
+      ms: 0,
+    };
+    columns.push({
+      title: `${report.runtime} ${report.version}`,
+      results: [row, ...report.results],
+      facts: [
+        `context backend ${report.contextBackend}`,
+        `lacks ${
+          report.lacks.length > 0 ? report.lacks.join(", ") : "nothing we check"
+        }`,
+        `${seconds} including start-up`,
+      ],
+    });
+  }
+  const { text, failed } = renderTable(columns);
+  console.log(text);
+  if (unmapped.length > 0) {
+    console.log(
+      `\nnot in tsconfig.json paths (no case imports them; add to use them on Node and Bun):\n  ${
+        unmapped.join("\n  ")
+      }`,
+    );
+  }
+  console.log(
+    `\n${
+      failed === 0 ? "ok" : `${failed} FAILED`
+    }: conformance on ${columns.length} runtimes in ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s`,
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main());
