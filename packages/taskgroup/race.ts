@@ -97,8 +97,12 @@ export async function race<T>(
     }
   }, { name: "race" });
   if (winner !== undefined) return winner.value;
+  // Rule 16: only what was thrown, in attempt order. An attempt that
+  // cancelled its own scope neither won nor failed: it leaves a hole in
+  // `failures`, which must not become an `undefined` failure.
+  const errors = failures.filter(() => true);
   throw new AggregateError(
-    failures,
-    `Every attempt of the race failed (${failures.length})`,
+    errors,
+    `Every attempt of the race failed (${errors.length})`,
   );
 }
