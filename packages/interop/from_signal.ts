@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope } from "@corral/scope";
-import { checkFunction, checkSignal, label } from "./_validate.ts";
+import { checkFunction, checkSignal } from "./_validate.ts";
 
 /** Options for {@linkcode fromSignal}. */
 export interface FromSignalOptions {
@@ -60,8 +60,8 @@ export function fromSignal<T>(
   options: FromSignalOptions = {},
 ): Promise<T | undefined> {
   const name = String(options.name ?? "fromSignal");
-  checkSignal(`run fromSignal()${label(name)}`, signal);
-  checkFunction(`run fromSignal()${label(name)}`, fn);
+  checkSignal("call fromSignal()", signal);
+  checkFunction("call fromSignal()", fn);
   const scope = new CancelScope({ name });
   if (signal.aborted) {
     scope.cancel(signal.reason);

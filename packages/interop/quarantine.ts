@@ -373,7 +373,7 @@ export function quarantine<T>(
   options: QuarantineOptions = {},
 ): Promise<T | undefined> {
   const name = String(options.name ?? "quarantine");
-  checkFunction(`run quarantine${label(name)}`, fn);
+  checkFunction("call quarantine()", fn);
   const scope = new CancelScope({ name });
   return scope.run(async () => {
     const q = openQuarantine(name, scope);

@@ -1,7 +1,7 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope } from "@corral/scope";
 import { internals } from "@corral/scope/internal";
-import { checkFunction, checkSignal, label } from "./_validate.ts";
+import { checkFunction, checkSignal } from "./_validate.ts";
 
 /** Options for {@linkcode toPromise}. */
 export interface ToPromiseOptions {
@@ -60,9 +60,9 @@ export function toPromise<T>(
 ): Promise<T> {
   const { signal } = options;
   const name = String(options.name ?? "toPromise");
-  checkFunction(`call toPromise()${label(name)}`, fn);
+  checkFunction("call toPromise()", fn);
   if (signal !== undefined) {
-    checkSignal(`call toPromise()${label(name)}`, signal);
+    checkSignal("call toPromise()", signal);
     if (signal.aborted) return Promise.reject(signal.reason);
   }
   return runRoot(fn, name, signal);
