@@ -275,7 +275,7 @@ Deno.test("iterateWithTimeout() lets an enclosing cancellation through as itself
 });
 
 async function* sleepingSource(): AsyncGenerator<never> {
-  await sleepForever();
+  yield await sleepForever();
 }
 
 Deno.test("iterate() and iterateWithTimeout() throw for bad input", () => {

@@ -16,7 +16,7 @@ Deno.test("quarantine() cleans up after a normal exit: signal, timers, listeners
   const target = new EventTarget();
   const listeners = countListeners(target);
   let handle: Quarantine | undefined;
-  const value = await quarantine(async (q) => {
+  const value = await quarantine((q) => {
     handle = q;
     q.setTimeout(() => log.push("timeout fired (must not)"), 10_000);
     q.setInterval(() => log.push("interval fired (must not)"), 10_000);
