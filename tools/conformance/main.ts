@@ -149,7 +149,7 @@ async function runOn(
  * no entry is not a failure (nothing here imports it); it is listed under
  * the table, with the line to add.
  */
-async function checkTsconfigPaths(): Promise<
+export async function checkTsconfigPaths(): Promise<
   { row: TestResult; unmapped: string[] }
 > {
   const name =
