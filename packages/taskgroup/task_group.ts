@@ -289,6 +289,15 @@ export class TaskGroup {
         }: the group has finished; spawn tasks while its body or tasks still run`,
       );
     }
+    // Rules 15 and 16: a group made with `new TaskGroup()` never runs, so
+    // nothing would wait for the task or report its failure.
+    if (internals.stateOf(this.#scope) === "idle") {
+      throw new Error(
+        `Cannot ${action} task${label(name)} in task group${
+          label(this.#name)
+        }: the group is not running; use the group taskGroup() passes to its body`,
+      );
+    }
   }
 
   /**
