@@ -40,6 +40,12 @@ const RUNTIME_TIMEOUT_MS = 300_000;
 
 interface Runtime {
   name: string;
+  /**
+   * Run first, without `env`: installs the runtime into npx's cache. On a
+   * fresh machine, `npx` installing tsx under our NODE_OPTIONS runs
+   * esbuild's install script with our hook too, and the install fails.
+   */
+  prepare?: string[];
   command: string[];
   env?: Record<string, string>;
   /** Whether the column gets the tsconfig `paths` row. */
@@ -54,19 +60,21 @@ const runtimes: Runtime[] = [
   },
   {
     name: "node",
+    prepare: ["npx", "--yes", TSX, "--version"],
     command: ["npx", "--yes", TSX, "--tsconfig", TSCONFIG, RUN],
     // Through NODE_OPTIONS, not tsx's own arguments: then our hook is
     // registered before tsx's, and tsx keeps the format it returns.
     env: {
       NODE_OPTIONS: [
         Deno.env.get("NODE_OPTIONS") ?? "",
-        "--import=./tools/conformance/node_esm.mjs",
+        `--import=${new URL("tools/conformance/node_esm.mjs", ROOT)}`,
       ].join(" ").trim(),
     },
     usesTsconfig: true,
   },
   {
     name: "bun",
+    prepare: ["npx", "--yes", BUN, "--version"],
     command: [
       "npx",
       "--yes",
@@ -87,6 +95,28 @@ async function runOn(
   const started = performance.now();
   const say = (text: string) =>
     Deno.stderr.writeSync(new TextEncoder().encode(text));
+  if (runtime.prepare) {
+    say(`${runtime.name}: ${runtime.prepare.join(" ")}\n`);
+    try {
+      const { code, stdout, stderr } = await new Deno.Command(
+        runtime.prepare[0]!,
+        { args: runtime.prepare.slice(1), cwd: ROOT, stdin: "null" },
+      ).output();
+      const text = new TextDecoder().decode(stdout).trim();
+      if (code !== 0) {
+        return {
+          error: `${runtime.prepare.join(" ")} failed (exit code ${code}): ${
+            new TextDecoder().decode(stderr).trim().split("\n").slice(-3)
+              .join(" | ")
+          }`,
+          ms: performance.now() - started,
+        };
+      }
+      say(`[${runtime.name}] ${text.replaceAll("\n", " ")}\n`);
+    } catch (error) {
+      return { error: `cannot start: ${error}`, ms: 0 };
+    }
+  }
   say(`${runtime.name}: ${runtime.command.join(" ")}\n`);
   let child: Deno.ChildProcess;
   try {
