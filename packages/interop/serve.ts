@@ -37,10 +37,12 @@ export interface ServeOptions extends HandlerOptions {
 }
 
 /**
- * How long, after the last handler returned, the server may take to flush
- * the responses still being sent before their connections are closed.
+ * The longest time, after the last handler returned, that the server may
+ * take to flush the responses still being sent (a body streamed by code
+ * outside the handler's scope) before their connections are closed. The
+ * grace period, if shorter.
  */
-const FLUSH_MS = 1_000;
+const MAX_FLUSH_MS = 1_000;
 
 /**
  * Serves HTTP with `Deno.serve`, each request run by {@linkcode handler}'s
@@ -63,7 +65,8 @@ const FLUSH_MS = 1_000;
  * of `Deno.serve` drops requests in flight and resolves `finished` without
  * waiting for their handlers, so `serve` counts its handlers itself and
  * uses that option only as a last resort, for responses that are still
- * streaming a second after the last handler returned.
+ * streaming when the last handler has returned and another grace period
+ * (at most a second) has passed.
  *
  * @param fn The request handler: `(request, { scope, info, timeout })`.
  * @param options Address, shutdown triggers, grace period, timeouts.
@@ -207,7 +210,10 @@ export async function serve(
       // Not checkpoints: the server must be gone before we return.
       await idle();
       await shielded(() =>
-        moveOnAfter(FLUSH_MS, (flush) => settleOrCancel(flush, finished))
+        moveOnAfter(
+          Math.min(gracePeriod, MAX_FLUSH_MS),
+          (flush) => settleOrCancel(flush, finished),
+        )
       );
       // Responses still streaming now are cut. Only while the server runs:
       // aborting its signal after `finished` throws BadResource from inside

@@ -1,0 +1,368 @@
+// Copyright the corral authors. MIT license.
+import assert from "node:assert/strict";
+import {
+  Cancelled,
+  type CancelScope,
+  failAfter,
+  sleep,
+  sleepForever,
+} from "@corral/scope";
+import { type FetchHandler, handler, type RequestHandler } from "./handler.ts";
+import { fetchWithDeadline } from "./fetch_with_deadline.ts";
+import { remainingTime } from "./deadline_header.ts";
+import { deferred, startServer } from "./_test_util.ts";
+
+/** Serves `app` on loopback and records the status of every response. */
+function serveApp(app: FetchHandler) {
+  const statuses: number[] = [];
+  const server = startServer(async (request, info) => {
+    const response = await app(request, info);
+    statuses.push(response.status);
+    return response;
+  });
+  return Object.assign(server, { statuses });
+}
+
+/** Serves `fn` through `handler()`. */
+function serveHandler(
+  fn: RequestHandler,
+  options?: Parameters<typeof handler>[1],
+) {
+  return serveApp(handler(fn, options));
+}
+
+Deno.test("handler() runs each request in its own scope, named after method and path", async () => {
+  const seen: { name: string; timeout: number; hasInfo: boolean }[] = [];
+  await using server = serveHandler((_request, { scope, timeout, info }) => {
+    seen.push({
+      name: scope.name,
+      timeout,
+      hasInfo: info?.completed instanceof Promise,
+    });
+    return new Response("hello");
+  });
+  const response = await fetch(`${server.url}/users/42?x=1#frag`, {
+    method: "PUT",
+    body: "b",
+  });
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), "hello");
+  assert.deepEqual(seen, [{
+    name: "PUT /users/42",
+    timeout: Infinity,
+    hasInfo: true,
+  }]);
+});
+
+Deno.test("handler() cancels the request's scope when the client disconnects", async () => {
+  const entered = deferred();
+  const cancelled = deferred<Cancelled>();
+  let finallyRan = false;
+  await using server = serveHandler(async () => {
+    entered.resolve();
+    try {
+      await sleepForever();
+    } catch (error) {
+      cancelled.resolve(error as Cancelled);
+      throw error;
+    } finally {
+      finallyRan = true;
+    }
+    return new Response("never");
+  });
+  const client = new AbortController();
+  const request = fetch(server.url, { signal: client.signal });
+  await entered.promise;
+  client.abort();
+  await assert.rejects(request, { name: "AbortError" });
+  const error = await cancelled.promise;
+  assert.ok(error instanceof Cancelled);
+  assert.ok(
+    error.reason instanceof DOMException,
+    "the request signal's reason",
+  );
+  await server[Symbol.asyncDispose](); // waits for the handler to finish
+  assert.ok(finallyRan);
+  assert.deepEqual(server.statuses, [499]);
+});
+
+Deno.test("handler() does not take Deno's legacy abort after a completed response for a disconnect", async () => {
+  const completed = deferred<{ scope: CancelScope; signal: AbortSignal }>();
+  await using server = serveHandler((request, { scope, info }) => {
+    info!.completed!.then(() =>
+      completed.resolve({ scope, signal: request.signal })
+    );
+    return new Response("done");
+  });
+  const response = await fetch(server.url);
+  assert.equal(await response.text(), "done");
+  const { scope, signal } = await completed.promise;
+  await sleep(5);
+  // In legacy mode (the default in Deno 2.9) the request's signal aborts
+  // after every completed response; our scope must not care.
+  // (With --unstable-no-legacy-abort, or a later Deno, it stays unaborted.)
+  void signal.aborted;
+  assert.equal(scope.cancelCalled, false);
+  assert.deepEqual(server.statuses, [200]);
+});
+
+Deno.test("handler() takes the caller's deadline from the timeout header, capped by maxTimeout", async () => {
+  await using server = serveHandler(
+    (_request, { timeout }) =>
+      Response.json({ timeout, remaining: remainingTime() }),
+    { maxTimeout: 2_000 },
+  );
+  const ask = async (headers: HeadersInit) => {
+    const response = await fetch(server.url, { headers });
+    return await response.json() as {
+      timeout: number | null;
+      remaining: number | null;
+    };
+  };
+  const given = await ask({ "corral-timeout": "500" });
+  assert.equal(given.timeout, 500);
+  assert.ok(given.remaining! <= 500 && given.remaining! > 300);
+
+  const capped = await ask({ "corral-timeout": "99999" });
+  assert.equal(capped.timeout, 2_000, "capped at maxTimeout");
+  assert.ok(capped.remaining! <= 2_000);
+
+  // Hostile or malformed headers are ignored: the maximum applies.
+  for (
+    const hostile of [
+      "-1",
+      "NaN",
+      "abc",
+      "1e9",
+      "12.5",
+      "99999999999999999999",
+      "5S",
+    ]
+  ) {
+    const result = await ask({ "corral-timeout": hostile });
+    assert.equal(result.timeout, 2_000, hostile);
+  }
+  // The header sent twice: Headers joins the values, which is ignored.
+  const twice = new Headers();
+  twice.append("corral-timeout", "100");
+  twice.append("corral-timeout", "200");
+  assert.equal((await ask(twice)).timeout, 2_000);
+});
+
+Deno.test("handler() applies defaultTimeout without a header, and ignores headers when told to", async () => {
+  await using server = serveHandler(
+    (_request, { timeout }) => new Response(String(timeout)),
+    { defaultTimeout: 750, timeoutHeader: null },
+  );
+  const plain = await fetch(server.url);
+  assert.equal(await plain.text(), "750");
+  const withHeader = await fetch(server.url, {
+    headers: { "corral-timeout": "10" },
+  });
+  assert.equal(await withHeader.text(), "750", "the header is not read");
+
+  const app = handler(
+    (_request, { timeout }) => new Response(String(timeout)),
+    {
+      timeoutHeader: "x-budget-ms",
+      defaultTimeout: 9_000,
+      maxTimeout: 5_000,
+    },
+  );
+  const custom = await app(
+    new Request("http://x/", { headers: { "x-budget-ms": "300" } }),
+  );
+  assert.equal(await custom.text(), "300");
+  assert.equal(await (await app(new Request("http://x/"))).text(), "5000");
+});
+
+Deno.test("handler() answers 504 when the request's deadline passes, after the handler's cleanup", async () => {
+  let finallyRan = false;
+  await using server = serveHandler(async () => {
+    try {
+      await sleepForever();
+    } finally {
+      finallyRan = true;
+    }
+    return new Response("never");
+  }, { defaultTimeout: 20 });
+  const response = await fetch(server.url);
+  assert.equal(response.status, 504);
+  assert.equal(await response.text(), "");
+  assert.ok(finallyRan);
+});
+
+Deno.test("handler() answers 500 for an error, 504 for a TimeoutError, 503 for a cancel", async () => {
+  const errors: unknown[] = [];
+  const app = handler((request, { scope }) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/throw") throw new Error("handler broke");
+    if (path === "/not-a-response") return "text" as unknown as Response;
+    if (path === "/timeout") {
+      return failAfter(5, sleepForever) as Promise<never>;
+    }
+    if (path === "/cancel") {
+      scope.cancel("the handler gave up");
+      return sleepForever();
+    }
+    return new Response("ok");
+  }, {
+    onError(error) {
+      errors.push(error);
+      return new Response("custom", { status: 502 });
+    },
+  });
+  const statusOf = async (path: string) => {
+    const response = await app(new Request(`http://example.com${path}`));
+    await response.body?.cancel();
+    return response.status;
+  };
+  assert.equal(await statusOf("/throw"), 502);
+  assert.equal(await statusOf("/not-a-response"), 502);
+  assert.equal(await statusOf("/timeout"), 504);
+  assert.equal(await statusOf("/cancel"), 503);
+  assert.equal(await statusOf("/ok"), 200);
+  assert.equal((errors[0] as Error).message, "handler broke");
+  assert.match(
+    (errors[1] as Error).message,
+    /^Cannot respond to GET \/not-a-response: the handler must return a Response: current value is "text"$/,
+  );
+  assert.equal(errors.length, 2);
+});
+
+Deno.test("handler() logs an error with console.error by default, and gives a bare 500", async () => {
+  const logged: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => logged.push(...args);
+  try {
+    const app = handler(() => {
+      throw new Error("secret detail");
+    });
+    const response = await app(new Request("http://example.com/"));
+    assert.equal(response.status, 500);
+    assert.equal(await response.text(), "", "no detail leaks to the client");
+    const failingHook = handler(() => Promise.reject(new Error("x")), {
+      onError() {
+        throw new Error("hook broke");
+      },
+    });
+    assert.equal(
+      (await failingHook(new Request("http://example.com/"))).status,
+      500,
+    );
+  } finally {
+    console.error = original;
+  }
+  assert.equal((logged[0] as Error).message, "secret detail");
+  assert.equal((logged[1] as Error).message, "hook broke");
+});
+
+Deno.test("handler() works as a plain fetch handler, without the runtime's info", async () => {
+  const app = handler((request, { info }) => {
+    assert.equal(info, undefined);
+    return new Response(request.method);
+  });
+  const response = await app(
+    new Request("http://example.com/", { method: "DELETE" }),
+  );
+  assert.equal(await response.text(), "DELETE");
+});
+
+Deno.test("handler() with a request whose signal is already aborted cancels at the first checkpoint", async () => {
+  const app = handler(async () => {
+    await sleep(0);
+    return new Response("never");
+  });
+  const client = new AbortController();
+  client.abort();
+  const response = await app(
+    new Request("http://example.com/", { signal: client.signal }),
+  );
+  assert.equal(response.status, 499);
+});
+
+Deno.test("deadline propagation: A calls B with fetchWithDeadline, and B sees at most A's remaining time", async () => {
+  const seenByB: number[] = [];
+  await using b = serveHandler(() => {
+    seenByB.push(remainingTime());
+    return new Response("from B");
+  }, { maxTimeout: 60_000 });
+  const remainingInA: number[] = [];
+  await using a = serveHandler(async () => {
+    remainingInA.push(remainingTime());
+    const response = await fetchWithDeadline(b.url);
+    return new Response(`A got: ${await response.text()}`);
+  }, { maxTimeout: 60_000 });
+  const response = await fetch(a.url, {
+    headers: { "corral-timeout": "1500" },
+  });
+  assert.equal(await response.text(), "A got: from B");
+  assert.equal(remainingInA.length, 1);
+  assert.equal(seenByB.length, 1);
+  assert.ok(remainingInA[0]! <= 1_500);
+  assert.ok(
+    seenByB[0]! <= remainingInA[0]!,
+    `B ${seenByB[0]} > A ${remainingInA[0]}`,
+  );
+  assert.ok(seenByB[0]! > 1_000, "and not much less: the budget was forwarded");
+});
+
+Deno.test("deadline propagation: when A's deadline passes, B is cancelled too, and A answers 504", async () => {
+  const bCancelled = deferred<Cancelled>();
+  await using b = serveHandler(async () => {
+    try {
+      await sleepForever();
+    } catch (error) {
+      bCancelled.resolve(error as Cancelled);
+      throw error;
+    }
+    return new Response("never");
+  });
+  await using a = serveHandler(async () => {
+    const response = await fetchWithDeadline(b.url);
+    return new Response(await response.text());
+  });
+  const response = await fetch(a.url, { headers: { "corral-timeout": "40" } });
+  assert.equal(response.status, 504);
+  await response.body?.cancel();
+  const cancelled = await bCancelled.promise;
+  // B was told the same deadline (40 ms, less the time in transit): its
+  // own deadline or A's disconnect, whichever B noticed first, stopped it.
+  assert.ok(cancelled instanceof Cancelled);
+  await b[Symbol.asyncDispose]();
+  assert.ok(
+    b.statuses[0] === 504 || b.statuses[0] === 499,
+    `B answered ${b.statuses[0]}`,
+  );
+});
+
+Deno.test("handler() throws for bad input", () => {
+  assert.throws(() => handler(42 as unknown as RequestHandler), {
+    name: "TypeError",
+    message:
+      "Cannot create handler: 'fn' must be a function: current value is 42",
+  });
+  const fn = () => new Response();
+  for (
+    const [key, value] of [["maxTimeout", -1], ["defaultTimeout", NaN]] as const
+  ) {
+    assert.throws(() => handler(fn, { [key]: value }), {
+      name: "RangeError",
+      message:
+        `Cannot create handler: '${key}' must be a non-negative number: current value is ${value}`,
+    });
+  }
+  assert.throws(() => handler(fn, { timeoutHeader: 5 as unknown as string }), {
+    name: "TypeError",
+    message:
+      "Cannot create handler: 'timeoutHeader' must be a string or null: current value is 5",
+  });
+  assert.throws(
+    () => handler(fn, { onError: "log" as unknown as () => Response }),
+    {
+      name: "TypeError",
+      message:
+        `Cannot create handler: 'onError' must be a function: current value is "log"`,
+    },
+  );
+});
