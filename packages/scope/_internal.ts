@@ -51,6 +51,8 @@ export interface ScopeInternals {
   ): void;
   /** Marks the task or group `scope` belongs to (task tree view). */
   setOwner(scope: CancelScope, owner: object): void;
+  /** What cancelled `scope` itself (not an enclosing scope), if anything. */
+  ownCancelSource(scope: CancelScope): CancelSource | undefined;
   /** The task or group `scope` belongs to, if any. */
   ownerOf(scope: CancelScope): object | undefined;
   /** Runs `scope` as a root on `clock`. */

@@ -94,6 +94,12 @@ export class CancelScope {
    * an ancestor keeps it false (DESIGN rule 4). Only writer: `#cancelWith`.
    */
   #cancelCalled = false;
+  /**
+   * What cancelled this scope itself (set with `#cancelCalled`), which may
+   * differ from `#cancelled.source` when an enclosing scope's reason came
+   * first. `failAfter` reads it (rule 9).
+   */
+  #ownSource: CancelSource | undefined;
   /** True once `run()` absorbed a `Cancelled` (rule 4). Only writer: `#runBody`. */
   #cancelCaught = false;
   /**
@@ -287,9 +293,13 @@ export class CancelScope {
     if (this.#shield) parts.push("shielded");
     if (this.#cancelled !== undefined && this.#effectivelyCancelled) {
       parts.push(
-        this.#cancelCalled
-          ? `cancelled by ${this.#cancelled.source}`
-          : "cancelled by an enclosing scope",
+        this.#ownSource === undefined
+          ? "cancelled by an enclosing scope"
+          : this.#ownSource === "explicit"
+          ? "cancelled explicitly"
+          : `cancelled by its ${
+            this.#ownSource === "group" ? "task group" : "deadline"
+          }`,
       );
     }
     if (this.#cancelCaught) parts.push("cancel caught");
@@ -319,6 +329,11 @@ export class CancelScope {
       );
     }
     this.#state = "active";
+    // Code that escaped its scope (a promise nobody awaited) still has the
+    // exited scope as its current one. A scope it opens must not hang under
+    // a scope that is out of the tree, where no cancellation reaches it: it
+    // becomes a root instead.
+    if (parent !== undefined && parent.#state === "exited") parent = undefined;
     this.#clock = clock ?? (parent === undefined ? realClock : parent.#clock);
     // Rule 6: a relative timeout counts from entry; a deadline already past
     // at entry cancels the scope before `fn` runs (own cause first, as in
@@ -422,6 +437,7 @@ export class CancelScope {
   #cancelWith(source: CancelSource, reason: unknown): void {
     if (this.#cancelCalled) return;
     this.#cancelCalled = true;
+    this.#ownSource = source;
     // Rule 5: the first cause wins, ours or one inherited earlier.
     this.#cancelled ??= new Cancelled({
       source,
@@ -534,6 +550,7 @@ export class CancelScope {
       scope.#owner = owner;
     };
     internals.ownerOf = (scope) => scope.#owner;
+    internals.ownCancelSource = (scope) => scope.#ownSource;
     internals.runWithClock = (scope, clock, fn) =>
       scope.#start(undefined, clock, fn);
     internals.reparent = (scope, parent) => {

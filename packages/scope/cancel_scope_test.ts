@@ -107,12 +107,15 @@ Deno.test("CancelScope.toString() shows the state", async () => {
       assert.match(String(scope), /\(active, deadline in 1\.50 s, shielded\)$/);
       scope.shield = false;
       scope.deadline = -1;
-      assert.match(String(scope), /deadline passed, cancelled by deadline\)$/);
+      assert.match(
+        String(scope),
+        /deadline passed, cancelled by its deadline\)$/,
+      );
       await checkpoint();
     });
     assert.equal(
       String(scope),
-      'CancelScope "req-42" (exited, cancelled by deadline, cancel caught)',
+      'CancelScope "req-42" (exited, cancelled by its deadline, cancel caught)',
     );
 
     const outer = new CancelScope({ name: "outer" });
@@ -125,7 +128,7 @@ Deno.test("CancelScope.toString() shows the state", async () => {
         );
         assert.equal(
           String(outer),
-          'CancelScope "outer" (active, cancelled by explicit)',
+          'CancelScope "outer" (active, cancelled explicitly)',
         );
       })
     );
@@ -1116,3 +1119,20 @@ testUnderEachParent(
     assert.equal([...internals.roots()].includes(root), false);
   },
 );
+
+Deno.test("CancelScope.run() in code that escaped an exited scope makes a root, not an orphan child", async () => {
+  const outer = new CancelScope({ name: "outer" });
+  let release!: () => void;
+  const outerExited = new Promise<void>((resolve) => release = resolve);
+  let escaped: Promise<CancelScope | undefined> | undefined;
+  await outer.run(() => {
+    // Not awaited: this promise outlives `outer`.
+    escaped = (async () => {
+      await outerExited;
+      const inner = new CancelScope({ name: "inner" });
+      return await inner.run(() => internals.parentOf(inner));
+    })();
+  });
+  release();
+  assert.equal(await escaped, undefined);
+});

@@ -4,6 +4,7 @@
 // name the caller used (`ms`, `time`), not the scope option it becomes.
 import { CancelScope } from "./cancel_scope.ts";
 import { TimeoutError } from "./cancelled.ts";
+import { internals } from "./_internal.ts";
 import { checkDeadline, checkDuration } from "./_validate.ts";
 
 /**
@@ -144,7 +145,11 @@ async function failIfDeadline<T>(
   message: string,
 ): Promise<T | undefined> {
   const value = await result;
-  if (scope.cancelCaught && scope.reason?.source === "deadline") {
+  // Rule 9: the deadline must be what cancelled this scope itself; its
+  // `reason` may be an enclosing scope's that arrived first.
+  if (
+    scope.cancelCaught && internals.ownCancelSource(scope) === "deadline"
+  ) {
     throw new TimeoutError(message, { cause: scope.reason });
   }
   return value;

@@ -478,3 +478,19 @@ Deno.test("moveOnAfter() absorbs only its own cancellation, not an outer one", a
     assert.equal(clock.now(), 0);
   });
 });
+
+Deno.test("rule 9: failAfter() throws TimeoutError when its own deadline cut it short, even if an enclosing reason reached it first", async () => {
+  const clock = new MockClock({ autojump: true });
+  const outer = new CancelScope({ name: "outer" });
+  const error = await clock.run(() =>
+    outer.run(() =>
+      failAfter(100, async (scope) => {
+        outer.cancel("outer first"); // inherited while the shield is down
+        scope.shield = true; // then the helper's own deadline ends it
+        await sleep(1_000);
+      }).catch((error) => error)
+    )
+  );
+  assert.ok(error instanceof TimeoutError, String(error));
+  assert.equal(clock.now(), 100);
+});
