@@ -38,8 +38,14 @@ export interface TestResult {
 
 /** Options for {@linkcode test}. */
 export interface TestOptions {
-  /** Features the case cannot run without; reported `n.a.` when missing. */
+  /**
+   * Features the case cannot run without; reported `n.a.` when missing.
+   * `"context"` is always needed (the scope of the current call chain is a
+   * context variable), unless `portable` is set.
+   */
   needs?: Feature[];
+  /** The case runs without a context backend (a browser). @default {false} */
+  portable?: boolean;
   /** Real-time limit in milliseconds. @default {5000} */
   timeout?: number;
 }
@@ -118,7 +124,9 @@ export async function runTests(
 
 async function runCase(current: Case): Promise<TestResult> {
   const { name, fn, options } = current;
-  for (const feature of options.needs ?? []) {
+  const needs = new Set<Feature>(options.portable ? [] : ["context"]);
+  for (const feature of options.needs ?? []) needs.add(feature);
+  for (const feature of needs) {
     const availability = features.get(feature) ?? { available: true };
     if (!availability.available) {
       return {

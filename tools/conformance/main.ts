@@ -2,12 +2,14 @@
 /**
  * `deno task conformance`: runs the conformance suite (`run.ts`) in a fresh
  * process on each runtime, Deno, Node (TypeScript through tsx) and Bun (both
- * from npm through npx), and prints one table, test × runtime, with totals.
- * Exits 1 if any case failed on any runtime, or a runtime did not run.
+ * from npm through npx), and in headless Chromium when Debian's `chromium`
+ * is installed (`run_browser.ts`; "n.a." otherwise), and prints one table,
+ * test × runtime, with totals. Exits 1 if any case failed on any runtime, or
+ * a runtime did not run.
  *
  * ```sh
  * deno task conformance            # every runtime
- * deno task conformance node bun   # only these
+ * deno task conformance node bun   # only these (deno, node, bun, chromium)
  * ```
  *
  * How Node and Bun find `@corral/*`: both read the `paths` of
@@ -172,6 +174,130 @@ async function runOn(
   return { report: JSON.parse(line.slice(RESULT_MARKER.length)), ms };
 }
 
+/** Debian's package; CI machines do not have it, and CI stays green. */
+const CHROMIUM = "/usr/bin/chromium";
+
+/**
+ * Runs `run_browser.ts` in headless Chromium: bundles it for the browser,
+ * serves it on 127.0.0.1 with an import map for `node:assert/strict`, and
+ * waits for the report the page posts back.
+ */
+async function runChromium(): Promise<
+  { report?: RuntimeReport; error?: string; missing?: boolean; ms: number }
+> {
+  const started = performance.now();
+  const say = (text: string) =>
+    Deno.stderr.writeSync(new TextEncoder().encode(`${text}\n`));
+  try {
+    await Deno.stat(CHROMIUM);
+  } catch {
+    say(`chromium: ${CHROMIUM} not found, n.a.`);
+    return { missing: true, ms: 0 };
+  }
+  const dir = await Deno.makeTempDir({ prefix: "corral-conformance-" });
+  const ms = () => performance.now() - started;
+  try {
+    for (
+      const [entry, out, external] of [
+        ["tools/conformance/run_browser.ts", "suite.js", true],
+        ["tools/conformance/browser_assert.ts", "assert.js", false],
+      ] as const
+    ) {
+      say(`chromium: deno bundle --platform browser ${entry}`);
+      const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "bundle",
+          "--platform",
+          "browser",
+          ...(external ? ["--external", "node:assert/strict"] : []),
+          "-o",
+          `${dir}/${out}`,
+          entry,
+        ],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      if (code !== 0) {
+        return {
+          error: `deno bundle ${entry} failed: ${
+            new TextDecoder().decode(stderr).trim().split("\n").slice(-3)
+              .join(" | ")
+          }`,
+          ms: ms(),
+        };
+      }
+    }
+    const page = `<!doctype html><meta charset="utf-8">
+<script type="importmap">{"imports": {"node:assert/strict": "/assert.js"}}</script>
+<script type="module" src="/suite.js"></script>`;
+    let deliver!: (text: string) => void;
+    const received = new Promise<string>((resolve) => deliver = resolve);
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      async (request) => {
+        const { pathname } = new URL(request.url);
+        if (request.method === "POST" && pathname === "/result") {
+          deliver(await request.text());
+          return new Response("ok");
+        }
+        if (pathname === "/") {
+          return new Response(page, {
+            headers: { "content-type": "text/html" },
+          });
+        }
+        if (pathname === "/suite.js" || pathname === "/assert.js") {
+          return new Response(await Deno.readFile(`${dir}${pathname}`), {
+            headers: { "content-type": "text/javascript" },
+          });
+        }
+        return new Response("not found", { status: 404 });
+      },
+    );
+    const url = `http://127.0.0.1:${server.addr.port}/`;
+    say(`chromium: ${CHROMIUM} --headless ${url}`);
+    const browser = new Deno.Command(CHROMIUM, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        `--user-data-dir=${dir}/profile`,
+        url,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const text = await Promise.race([
+      received,
+      new Promise<undefined>((resolve) =>
+        timer = setTimeout(() => resolve(undefined), RUNTIME_TIMEOUT_MS / 5)
+      ),
+    ]);
+    clearTimeout(timer);
+    browser.kill("SIGKILL");
+    await browser.status;
+    await server.shutdown();
+    if (text === undefined) {
+      return { error: "the page posted no result in time", ms: ms() };
+    }
+    if (!text.startsWith("{")) return { error: text, ms: ms() };
+    const report: RuntimeReport = JSON.parse(text);
+    say(
+      `[chromium]   chromium: ${report.results.length} cases, ${
+        report.results.filter((result) => result.status === "fail").length
+      } failed`,
+    );
+    return { report, ms: ms() };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 /**
  * The row that checks Node's and Bun's resolution: each `paths` entry of
  * `tsconfig.json` names the file its package's `deno.json` exports under
@@ -268,6 +394,43 @@ async function main(): Promise<number> {
         `${seconds} including start-up`,
       ],
     });
+  }
+  if (!wanted || wanted.includes("chromium")) {
+    const { report, error, missing, ms } = await runChromium();
+    const seconds = `${(ms / 1000).toFixed(1)} s`;
+    if (missing) {
+      columns.push({
+        title: "chromium",
+        results: [],
+        notRun: {
+          status: "na",
+          reason: `chromium not installed (${CHROMIUM})`,
+        },
+        facts: ["not installed (Debian: apt-get install chromium)"],
+      });
+    } else if (report === undefined) {
+      columns.push({
+        title: "chromium",
+        results: [],
+        notRun: { status: "fail", reason: error! },
+        facts: [`did not run (${seconds})`],
+      });
+    } else {
+      columns.push({
+        title: `${report.runtime} ${report.version}`,
+        results: [{
+          name: pathsRow.name,
+          status: "na",
+          detail: "the browser bundle resolves @corral/* through the workspace",
+          ms: 0,
+        }, ...report.results],
+        facts: [
+          `context backend ${report.contextBackend}`,
+          `lacks ${report.lacks.join(", ")}`,
+          `${seconds} including the bundle and start-up`,
+        ],
+      });
+    }
   }
   const { text, failed } = renderTable(columns);
   console.log(text);

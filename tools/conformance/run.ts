@@ -24,6 +24,7 @@ import { RESULT_MARKER, type RuntimeReport } from "./protocol.ts";
 import "./cancellable.ts";
 import "./context.ts";
 import "./structure.ts";
+import "./portable.ts";
 
 interface RuntimeGlobals {
   Deno?: { version: { deno: string } };
