@@ -412,3 +412,63 @@ test(
   },
   { needs: ["interop"] },
 );
+
+test("rule 13: cancelling the caller of start() before started() cancels the child, not the group", async () => {
+  const caller = new CancelScope({ name: "caller" });
+  let child: unknown;
+  let bodyRan = false;
+  await onMockClock(() =>
+    taskGroup(async (group) => {
+      await caller.run(async () => {
+        setTimeout(() => caller.cancel("caller gave up"), 1);
+        await group.start(async () => {
+          try {
+            await sleepForever();
+          } catch (error) {
+            child = error;
+            throw error;
+          }
+        });
+      });
+      bodyRan = true;
+    })
+  );
+  assert.ok(child instanceof Cancelled, `child got ${child}`);
+  assert.equal(child.reason, "caller gave up");
+  assert.ok(caller.cancelCaught);
+  assert.ok(bodyRan, "the group went on");
+});
+
+test(
+  "interop: toPromise() with a signal already aborted rejects with signal.reason",
+  async () => {
+    const { toPromise } = interop();
+    const controller = new AbortController();
+    controller.abort("too late");
+    let reached = false;
+    await assert.rejects(
+      toPromise(async () => {
+        await checkpoint();
+        reached = true;
+      }, { signal: controller.signal }),
+      (error: unknown) => error === "too late",
+    );
+    assert.equal(reached, false);
+  },
+  { needs: ["interop"] },
+);
+
+test(
+  "interop: fromSignal() stops listening to the signal once its scope exits",
+  async () => {
+    const { fromSignal } = interop();
+    const controller = new AbortController();
+    let scope: CancelScope | undefined;
+    await fromSignal(controller.signal, (given) => {
+      scope = given;
+    });
+    controller.abort("after exit");
+    assert.equal(scope?.cancelCalled, false);
+  },
+  { needs: ["interop"] },
+);
