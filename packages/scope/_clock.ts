@@ -15,7 +15,9 @@
 
 /** A deadline in a clock's queue. `index` is its place in the heap, -1 when out. */
 export interface DeadlineEntry {
+  /** When to expire, on the clock's time. */
   deadline: number;
+  /** The entry's place in the clock's heap; -1 while not queued. */
   index: number;
   /** Called once, when the clock passes `deadline`; the entry is out by then. */
   expire(): void;

@@ -27,4 +27,9 @@ export {
   type Settle,
   type Waiter,
 } from "./_internal.ts";
-export { activity, type Clock, realClock } from "./_clock.ts";
+export {
+  activity,
+  type Clock,
+  type DeadlineEntry,
+  realClock,
+} from "./_clock.ts";
