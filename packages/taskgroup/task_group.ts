@@ -310,10 +310,18 @@ export class TaskGroup {
   #hasFreeSlot(): boolean {
     if (this.#active < this.#limit || isCancelled(this.#scope)) return true;
     if (this.#queue.length === 0) {
-      internals.addWaiter(this.#scope, () => this.#launchQueued(Infinity));
+      internals.addWaiter(this.#scope, this.#launchAllQueued);
     }
     return false;
   }
+
+  /**
+   * The group scope's waiter that launches the whole queue on cancellation.
+   * One function per group: the scope keeps its waiters in a Set, so adding
+   * it each time the queue fills again is a no-op (a new closure each time
+   * would pile up in a long-lived group with a limit).
+   */
+  #launchAllQueued = () => this.#launchQueued(Infinity);
 
   #launch<R>(task: Task<R>, fn: (scope: CancelScope) => R | Promise<R>): void {
     this.#active++;
