@@ -12,6 +12,7 @@ import {
   sleep,
   sleepForever,
 } from "@corral/scope";
+import { internals } from "@corral/scope/internal";
 import { taskGroup } from "./mod.ts";
 import {
   assertFails,
@@ -227,6 +228,49 @@ Deno.test("TaskGroupOptions.limit: a waiting task sees the context of its spawn(
     }, { limit: 1 });
     assert.deepEqual(onCancel, ["waiting"]);
   });
+});
+
+Deno.test("TaskGroupOptions.limit: a long-lived group registers one cancellation waiter, however often its queue fills", async () => {
+  // The queue asks the group's scope to launch it on cancellation; a group
+  // that serves bursts for hours must not pile up one callback per burst.
+  const live = new Map<unknown, Set<unknown>>();
+  const { addWaiter, removeWaiter } = internals;
+  internals.addWaiter = (scope, waiter) => {
+    if (!live.has(scope)) live.set(scope, new Set());
+    live.get(scope)!.add(waiter);
+    addWaiter(scope, waiter);
+  };
+  internals.removeWaiter = (scope, waiter) => {
+    live.get(scope)?.delete(waiter);
+    removeWaiter(scope, waiter);
+  };
+  try {
+    await onClock(async () => {
+      const started: number[] = [];
+      await taskGroup(async (group) => {
+        for (let burst = 0; burst < 50; burst++) {
+          group.spawn(() => sleep(1));
+          group.spawn(() => sleep(1));
+          await sleep(5);
+        }
+        assert.equal(live.get(group.scope)?.size, 1);
+        // The one waiter still launches the queue when the group is cancelled.
+        group.spawn(sleepForever);
+        for (let i = 0; i < 3; i++) {
+          group.spawn(async () => {
+            started.push(i);
+            await checkpoint();
+          });
+        }
+        await sleep(1);
+        group.cancel();
+      }, { limit: 1 });
+      assert.deepEqual(started, [0, 1, 2]);
+    });
+  } finally {
+    internals.addWaiter = addWaiter;
+    internals.removeWaiter = removeWaiter;
+  }
 });
 
 Deno.test("TaskGroupOptions.limit: start() is not held back by the limit", async () => {
