@@ -34,10 +34,16 @@ export type AllValues<T extends readonly unknown[]> = {
  * assert.equal(count, 3);
  * ```
  */
-export async function all<
+export function all<
   const T extends readonly ((scope: CancelScope) => unknown)[],
 >(fns: T): Promise<AllValues<T>> {
   checkAttempts("run all", fns);
+  return allValidated(fns);
+}
+
+async function allValidated<
+  const T extends readonly ((scope: CancelScope) => unknown)[],
+>(fns: T): Promise<AllValues<T>> {
   const values = new Array(fns.length);
   await taskGroup((group) => {
     for (const [index, fn] of fns.entries()) {

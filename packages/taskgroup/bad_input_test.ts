@@ -5,7 +5,7 @@
 // bad values). race/all/map and `limit` have theirs in their own files.
 import assert from "node:assert/strict";
 import { sleep } from "@corral/scope";
-import { TaskGroup, taskGroup, TaskGroupError } from "./mod.ts";
+import { all, map, race, TaskGroup, taskGroup, TaskGroupError } from "./mod.ts";
 import { assertFails, groupError, onClock } from "./_test_helpers.ts";
 
 /** Values that are not functions, with how the message shows them. */
@@ -201,4 +201,17 @@ Deno.test("TaskGroupError is an AggregateError named TaskGroupError", () => {
   assert.ok(error instanceof AggregateError);
   assert.equal(error.name, "TaskGroupError");
   assert.equal(error.message, 'Task group "g" failed with 1 error: Error: a');
+});
+
+Deno.test("race(), all() and map() throw bad input from the call itself, before anything starts", () => {
+  let called = false;
+  const attempt = () => {
+    called = true;
+  };
+  assert.throws(() => race([attempt, 42 as never]), TypeError);
+  assert.throws(() => race([attempt], { stagger: -1 }), RangeError);
+  assert.throws(() => all([attempt, "x" as never]), TypeError);
+  assert.throws(() => map([1], attempt, { limit: 0 }), RangeError);
+  assert.throws(() => map([1], null as never), TypeError);
+  assert.equal(called, false);
 });

@@ -42,14 +42,21 @@ export interface MapOptions {
  * assert.deepEqual(lengths, [1, 3, 2]);
  * ```
  */
-export async function map<T, R>(
+export function map<T, R>(
   items: Iterable<T>,
   fn: (item: T, index: number, scope: CancelScope) => R | Promise<R>,
   options: MapOptions = {},
 ): Promise<R[]> {
   checkCallback("map", fn);
   checkLimit("map", options.limit);
-  const inputs = Array.from(items);
+  return mapValidated(Array.from(items), fn, options.limit);
+}
+
+async function mapValidated<T, R>(
+  inputs: T[],
+  fn: (item: T, index: number, scope: CancelScope) => R | Promise<R>,
+  limit: number | undefined,
+): Promise<R[]> {
   const results = new Array<R>(inputs.length);
   await taskGroup((group) => {
     for (const [index, item] of inputs.entries()) {
@@ -57,6 +64,6 @@ export async function map<T, R>(
         results[index] = await fn(item, index, scope);
       });
     }
-  }, { name: "map", limit: options.limit });
+  }, { name: "map", limit });
   return results;
 }

@@ -55,7 +55,7 @@ export interface RaceOptions {
  * assert.equal(clock.now(), 350);
  * ```
  */
-export async function race<T>(
+export function race<T>(
   attempts: readonly ((scope: CancelScope) => T | Promise<T>)[],
   options: RaceOptions = {},
 ): Promise<T> {
@@ -72,6 +72,14 @@ export async function race<T>(
       `Cannot race: 'stagger' must be a non-negative number: current value is ${stagger}`,
     );
   }
+  return raceValidated(attempts, stagger);
+}
+
+// Bad input throws from the call itself, before anything starts (DESIGN).
+async function raceValidated<T>(
+  attempts: readonly ((scope: CancelScope) => T | Promise<T>)[],
+  stagger: number | undefined,
+): Promise<T> {
   let winner: { value: T } | undefined;
   const failures: unknown[] = [];
   await taskGroup(async (group) => {
