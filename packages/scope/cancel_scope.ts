@@ -19,8 +19,19 @@ import {
 /** The scope of the current logical call chain. Changed only by `#start`. */
 const currentScope_ = new Variable<CancelScope>({ name: "corral.scope" });
 
+/**
+ * The children of a scope, as an intrusive doubly-linked list through the
+ * children's `#previousSibling`/`#nextSibling`: linking and unlinking cost
+ * O(1) and allocate nothing (a `Set` per parent cost a hash table per scope
+ * that had a child, and rehashing under 100,000 tasks).
+ */
+interface ChildList {
+  first: CancelScope | undefined;
+  last: CancelScope | undefined;
+}
+
 /** Active scopes with no parent, for the task tree view. */
-const roots = new Set<CancelScope>();
+const roots: ChildList = { first: undefined, last: undefined };
 
 /** Options for {@linkcode CancelScope}. */
 export interface CancelScopeOptions {
@@ -121,7 +132,10 @@ export class CancelScope {
   /** The enclosing active scope; `undefined` for a root or when not active. */
   #parent: CancelScope | undefined;
   /** Active scopes whose parent we are; created on the first child. */
-  #children: Set<CancelScope> | undefined;
+  #children: ChildList | undefined;
+  /** Our neighbours in the parent's (or the roots') `ChildList`. */
+  #previousSibling: CancelScope | undefined;
+  #nextSibling: CancelScope | undefined;
   /** The clock of `#deadline`: the parent's, or the one `MockClock.run` gave. */
   #clock: Clock = realClock;
   /**
@@ -135,8 +149,11 @@ export class CancelScope {
   #deadlineEntry: DeadlineEntry | undefined;
   /** Made on the first read of `signal` (never for most scopes). */
   #controller: AbortController | undefined;
-  /** Callbacks of the checkpoints blocked in this scope. */
-  #waiters: Set<Waiter> | undefined;
+  /**
+   * Callbacks of the checkpoints blocked in this scope: one callback (the
+   * usual case: one task waits in its own scope) or, past one, an array.
+   */
+  #waiters: Waiter | Waiter[] | undefined;
   /** The task or group this scope belongs to, for the task tree view. */
   #owner: object | undefined;
 
@@ -402,10 +419,16 @@ export class CancelScope {
 
   #link(parent: CancelScope | undefined): void {
     this.#parent = parent;
-    if (parent === undefined) roots.add(this);
-    else (parent.#children ??= new Set()).add(this);
-    // A scope entering has no children yet, so the walk is just this scope;
-    // skip the worklist when nothing changes (the common case).
+    const list = parent === undefined
+      ? roots
+      : (parent.#children ??= { first: undefined, last: undefined });
+    this.#previousSibling = list.last;
+    this.#nextSibling = undefined;
+    if (list.last === undefined) list.first = this;
+    else list.last.#nextSibling = this;
+    list.last = this;
+    // Our children depend only on our own state, so when that does not
+    // change (the common case) there is nothing to walk.
     if (
       this.#effectivelyCancelled !==
         (this.#cancelCalled || this.#parentCancellationIsVisible)
@@ -415,10 +438,13 @@ export class CancelScope {
   }
 
   #unlink(): void {
-    const parent = this.#parent;
-    if (parent === undefined) roots.delete(this);
-    else parent.#children!.delete(this);
-    this.#parent = undefined;
+    const list = this.#parent === undefined ? roots : this.#parent.#children!;
+    const previous = this.#previousSibling, next = this.#nextSibling;
+    if (previous === undefined) list.first = next;
+    else previous.#nextSibling = next;
+    if (next === undefined) list.last = previous;
+    else next.#previousSibling = previous;
+    this.#previousSibling = this.#nextSibling = this.#parent = undefined;
   }
 
   #exit(): void {
@@ -510,8 +536,12 @@ export class CancelScope {
       ) {
         (newlyCancelled ??= []).push(scope);
       }
-      if (scope.#children !== undefined) {
-        for (const child of scope.#children) todo.push(child);
+      for (
+        let child = scope.#children?.first;
+        child !== undefined;
+        child = child.#nextSibling
+      ) {
+        todo.push(child);
       }
     }
     if (newlyCancelled !== undefined) {
@@ -524,13 +554,23 @@ export class CancelScope {
     if (!this.#effectivelyCancelled) return; // a shield went up meanwhile
     const cancelled = this.#cancelled!;
     const waiters = this.#waiters;
-    if (waiters !== undefined) {
-      this.#waiters = undefined;
+    this.#waiters = undefined;
+    if (typeof waiters === "function") waiters(cancelled);
+    else if (waiters !== undefined) {
       for (const waiter of waiters) waiter(cancelled);
     }
     const controller = this.#controller;
     if (controller !== undefined && !controller.signal.aborted) {
       controller.abort(cancelled);
+    }
+  }
+
+  /** The scopes of a `ChildList`, first to last (for the tree view). */
+  static *#listed(list: ChildList | undefined): Generator<CancelScope> {
+    for (let scope = list?.first; scope !== undefined;) {
+      const next = scope.#nextSibling; // read first: the caller may unlink
+      yield scope;
+      scope = next;
     }
   }
 
@@ -565,16 +605,25 @@ export class CancelScope {
       return scope.#effectivelyCancelled ? scope.#cancelled : undefined;
     };
     internals.addWaiter = (scope, waiter) => {
-      (scope.#waiters ??= new Set()).add(waiter);
+      const waiters = scope.#waiters;
+      if (waiters === undefined) scope.#waiters = waiter;
+      else if (typeof waiters === "function") {
+        scope.#waiters = [waiters, waiter];
+      } else waiters.push(waiter);
     };
     internals.removeWaiter = (scope, waiter) => {
-      scope.#waiters?.delete(waiter);
+      const waiters = scope.#waiters;
+      if (waiters === waiter) scope.#waiters = undefined;
+      else if (Array.isArray(waiters)) {
+        const index = waiters.indexOf(waiter);
+        if (index >= 0) waiters.splice(index, 1);
+      }
     };
     internals.clockOf = (scope) =>
       scope === undefined ? realClock : scope.#clock;
     internals.parentOf = (scope) => scope.#parent;
-    internals.childrenOf = (scope) => scope.#children ?? [];
-    internals.roots = () => roots;
+    internals.childrenOf = (scope) => CancelScope.#listed(scope.#children);
+    internals.roots = () => CancelScope.#listed(roots);
     internals.stateOf = (scope) => scope.#state;
   }
 }
