@@ -1,79 +1,107 @@
 // Copyright the corral authors. MIT license.
 /**
- * Demo of `@corral/context`: three requests handled at once, each with its
- * own request id in a context Variable. Every log line reads the id from the
- * Variable (never from an argument) and checks it against the id it expects,
- * so the demo exits non-zero if a value ever went to the wrong request.
+ * corral demo: a small structured service, run with one command
+ * (`deno task demo`).
  *
- * Run with `deno task demo`.
+ * On 127.0.0.1 it starts three upstreams (upstream-a is slow) and a gateway
+ * that races them Happy-Eyeballs style, all as tasks of one task group.
+ * Then:
+ *
+ * 1. a burst of requests: a race won by upstream-b (upstream-a cancelled),
+ *    a failover to upstream-c, a deadline that runs out in the upstream, a
+ *    client that disconnects midway; the live task tree is printed once;
+ * 2. a graceful shutdown of the gateway with two requests in flight: one
+ *    finishes within the grace period, the other is cancelled; a request
+ *    that comes after is refused;
+ * 3. a summary, and checks that all of it happened (exit code 1 if not).
  *
  * @module
  */
-import assert from "node:assert/strict";
-import { bindGenerator, Snapshot, Variable } from "../packages/context/mod.ts";
+import { now, sleep, sleepUntil } from "@corral/scope";
+import { taskGroup, taskTree } from "@corral/taskgroup";
+import { type Plan, sendRequest } from "./client.ts";
+import { startGateway } from "./gateway.ts";
+import { block, elapsed, say } from "./log.ts";
+import { printSummary, runChecks } from "./report.ts";
+import type { Server } from "./server.ts";
+import { startUpstream } from "./upstream.ts";
 
-const requestId = new Variable<string>({ name: "requestId" });
-const start = performance.now();
+/** How long the gateway's running requests may take once shutdown begins. */
+const GRACE_MS = 600;
 
-/** Prints a line tagged with the current request id, and checks that id. */
-function log(expected: string | undefined, message: string): void {
-  const id = requestId.get();
-  const ms = (performance.now() - start).toFixed(0).padStart(3);
-  console.log(`${ms} ms [${id ?? "no request"}] ${message}`);
-  assert.equal(id, expected, `"${message}" ran in the wrong context`);
+/** Part 1's requests, sent 50 ms apart. */
+const BURST: Plan[] = [
+  { id: "req-1" },
+  { id: "req-2", fail: ["upstream-b"] },
+  { id: "req-3", deadline: 300 }, // too short for any upstream
+  { id: "req-4", disconnectAfter: 380 },
+];
+
+/** The task tree as printed mid-flight. */
+let tree = "";
+
+/** Part 1: the burst, and the task tree while requests are in flight. */
+async function burst(url: string): Promise<void> {
+  say("part 1: a burst of requests");
+  await taskGroup(async function clients(group) {
+    const start = now();
+    group.spawn(async function showTree() {
+      await sleepUntil(start + 480); // req-1, req-2, req-4 are racing
+      tree = taskTree();
+      block("the live task tree, from taskTree():", tree);
+    }, { name: "show tree" });
+    for (const [index, plan] of BURST.entries()) {
+      await sleepUntil(start + 50 * index);
+      sendRequest(group, url, plan);
+    }
+  }, { name: "clients" });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Part 2: graceful shutdown of the gateway with two requests in flight. */
+async function shutdown(gateway: Server): Promise<void> {
+  say("part 2: graceful shutdown");
+  await taskGroup(async function clients(group) {
+    sendRequest(group, gateway.url, { id: "req-5" });
+    // Only the slow upstream-a can answer req-6: it outlasts the grace.
+    const fail = ["upstream-b", "upstream-c"];
+    sendRequest(group, gateway.url, { id: "req-6", fail });
+    await sleep(100);
+    say(`shutting down: no new connections, ${GRACE_MS} ms grace`, "gateway");
+    group.spawn(() => gateway.stop(), { name: "stop gateway" });
+    await sleep(50);
+    sendRequest(group, gateway.url, { id: "req-7" });
+  }, { name: "clients" });
 }
 
-async function loadUser(expected: string, ms: number): Promise<string> {
-  log(expected, `loadUser: querying (${ms} ms)`);
-  await sleep(ms);
-  log(expected, "loadUser: got the row");
-  return `user-of-${requestId.get()}`;
+/** The whole demo: servers, both parts, then the upstreams' shutdown. */
+async function main(): Promise<void> {
+  say("starting three upstreams and a gateway on 127.0.0.1");
+  await taskGroup(async function demo(group) {
+    const upstreams = [
+      await startUpstream(group, "upstream-a", 3_000), // slow: loses races
+      await startUpstream(group, "upstream-b", 200),
+      await startUpstream(group, "upstream-c", 200),
+    ];
+    const gateway = await startGateway(group, upstreams, GRACE_MS);
+    await burst(gateway.url);
+    await shutdown(gateway);
+    for (const upstream of upstreams) await upstream.stop();
+  }, { name: "demo" });
+
+  const time = elapsed();
+  printSummary(time);
+  const checks = runChecks(tree, time);
+  console.log("\n  checks");
+  for (const [what, ok] of checks) {
+    console.log(`    ${ok ? "ok  " : "FAIL"}  ${what}`);
+  }
+  const failed = checks.filter(([, ok]) => !ok).length;
+  if (failed > 0) {
+    console.log(`\n  ${failed} of ${checks.length} checks FAILED`);
+    Deno.exitCode = 1;
+  } else {
+    console.log(`\n  all ${checks.length} checks passed`);
+  }
 }
 
-async function handle(id: string, ms: number): Promise<string> {
-  log(id, "handle: start");
-  const user = await loadUser(id, ms);
-  // A timer callback sees the id of the request that set the timer.
-  await new Promise<void>((resolve) =>
-    setTimeout(() => {
-      log(id, `setTimeout callback for ${user}`);
-      resolve();
-    }, ms)
-  );
-  log(id, "handle: done");
-  return user;
-}
-
-// Three concurrent requests; different delays make their lines interleave.
-const users = await Promise.all(
-  [["r-1", 12], ["r-2", 4], ["r-3", 8]].map(([id, ms]) =>
-    requestId.run(id as string, handle, id as string, ms as number)
-  ),
-);
-assert.deepEqual(users, ["user-of-r-1", "user-of-r-2", "user-of-r-3"]);
-log(undefined, `all done: ${users.join(", ")}`);
-
-// A callback wrapped inside r-1 runs in r-1 whoever calls it, and later.
-const onFinish = requestId.run(
-  "r-1",
-  () =>
-    Snapshot.wrap(() => log("r-1", "Snapshot.wrap callback called from r-9")),
-);
-requestId.run("r-9", onFinish);
-
-// A bound generator resumes in the request that created it; a plain one
-// sees the context of whoever calls next().
-function* report(kind: string, expected: string) {
-  log(expected, `${kind} generator created in r-2, resumed from r-3`);
-  yield;
-}
-const bound = requestId.run("r-2", () => bindGenerator(report)("bound", "r-2"));
-const plain = requestId.run("r-2", () => report("plain", "r-3"));
-requestId.run("r-3", () => {
-  bound.next();
-  plain.next();
-});
+await main();

@@ -1,48 +1,104 @@
 // Copyright the corral authors. MIT license.
 import assert from "node:assert/strict";
 
-Deno.test("demo/main.ts runs, exits 0 and logs every line in its request", async () => {
+/** Runs `deno run -A demo/main.ts` and returns its exit code and output. */
+async function runDemo(): Promise<{ code: number; stdout: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      new URL("./main.ts", import.meta.url).pathname,
-    ],
+    args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname],
     stdout: "piped",
     stderr: "piped",
   }).output();
   const stdout = new TextDecoder().decode(output.stdout);
   const stderr = new TextDecoder().decode(output.stderr);
+  if (output.code !== 0) console.error(stdout, stderr);
+  return { code: output.code, stdout };
+}
 
-  assert.equal(output.code, 0, stderr);
-  const lines = stdout.trimEnd().split("\n").map((line) =>
-    line.replace(/^ *\d+ ms /, "")
-  );
-  for (const id of ["r-1", "r-2", "r-3"]) {
-    assert.ok(lines.includes(`[${id}] handle: start`), stdout);
-    assert.ok(
-      lines.includes(`[${id}] setTimeout callback for user-of-${id}`),
-      stdout,
-    );
-    assert.ok(lines.includes(`[${id}] handle: done`), stdout);
+Deno.test("demo/main.ts runs the structured service, exits 0 and shows every behaviour", async () => {
+  const startedAt = performance.now();
+  const { code, stdout } = await runDemo();
+  const took = performance.now() - startedAt;
+  assert.equal(code, 0, "the demo's own checks failed (see its output)");
+  assert.ok(took < 15_000, `the demo took ${took} ms`);
+
+  const expected: [string, RegExp][] = [
+    ["servers on loopback", /\[-\] +gateway +listening on 127\.0\.0\.1:\d+/],
+    // Happy Eyeballs: upstream-b wins, the slow upstream-a is cancelled,
+    // and the upstream's finally runs.
+    [
+      "race winner",
+      /\[req-1\] gateway +attempt 1 \(upstream-b\) answered/,
+    ],
+    [
+      "race loser cancelled",
+      /\[req-1\] gateway +attempt 0 \(upstream-a\) cancelled: attempt 1 won the race/,
+    ],
+    [
+      "loser's upstream cleans up",
+      /\[req-1\] upstream-a +cancelled: the gateway disconnected\n.*\[req-1\] upstream-a +finally: cleaned up/,
+    ],
+    ["client success", /\[req-1\] client +got 200 .*"quote from upstream-b"/],
+    [
+      "failover",
+      /\[req-2\] gateway +attempt 2 \(upstream-c\) started/,
+    ],
+    // The deadline crosses the gateway into the upstream.
+    [
+      "deadline header received",
+      /\[req-3\] upstream-a +started, deadline \d+ ms \(corral-timeout/,
+    ],
+    [
+      "upstream stops at the deadline",
+      /\[req-3\] upstream-a +finally: cleaned up/,
+    ],
+    ["gateway 504", /\[req-3\] gateway +504: the \d+ ms deadline ran out/],
+    ["client sees 504", /\[req-3\] client +got 504/],
+    // A client disconnect cancels the work in every service.
+    ["client disconnects", /\[req-4\] client +disconnects after/],
+    [
+      "gateway cancels",
+      /\[req-4\] gateway +cancelled: the client disconnected/,
+    ],
+    [
+      "upstream cancels",
+      /\[req-4\] upstream-a +cancelled: the gateway disconnected/,
+    ],
+    // The task tree, mid-flight.
+    ["task tree", /the live task tree[^\n]*\n( +[│├└ ─]*group "demo")/],
+    ["race in the tree", /group "race" \(\d tasks?\)\n.*task "attempt 0"/],
+    // Graceful shutdown.
+    ["shutdown", /\[-\] +gateway +shutting down: no new connections/],
+    ["finished within the grace period", /\[req-5\] client +got 200/],
+    [
+      "cancelled after the grace period",
+      /\[req-6\] gateway +cancelled: gateway shut down: the grace period is over/,
+    ],
+    ["503 after the grace period", /\[req-6\] client +got 503/],
+    ["refused", /\[req-7\] client +connection refused/],
+    ["gateway stopped", /\[-\] +gateway +stopped/],
+    ["summary", /summary\n +requests +7\n +successes +3/],
+    ["checks", /all 8 checks passed/],
+  ];
+  for (const [what, pattern] of expected) {
+    assert.match(stdout, pattern, `missing: ${what}`);
   }
-  // The three requests ran at once: all started before any finished.
-  const firstDone = lines.findIndex((line) => line.endsWith("handle: done"));
-  const lastStart = lines.findLastIndex((line) =>
-    line.endsWith("handle: start")
+
+  // Every log line has the same columns: time, [request id], service.
+  const lines = stdout.split("\n").filter((line) =>
+    /^ *\d+ ms {2}\[/.test(line)
   );
-  assert.ok(lastStart < firstDone, stdout);
-  // The shortest request (r-2) finished first, the longest (r-1) last.
-  const done = lines.filter((line) => line.endsWith("handle: done"));
-  assert.deepEqual(done, [
-    "[r-2] handle: done",
-    "[r-3] handle: done",
-    "[r-1] handle: done",
-  ]);
-  assert.deepEqual(lines.slice(-4), [
-    "[no request] all done: user-of-r-1, user-of-r-2, user-of-r-3",
-    "[r-1] Snapshot.wrap callback called from r-9",
-    "[r-2] bound generator created in r-2, resumed from r-3",
-    "[r-3] plain generator created in r-2, resumed from r-3",
-  ]);
+  assert.ok(lines.length > 50);
+  for (const line of lines) {
+    assert.match(line, /^ {0,4}\d{1,5} ms {2}\[(req-\d|-)\] +\S+ +\S/);
+    assert.equal(line.indexOf(" ms  ["), 5, `time column: ${line}`);
+    assert.match(line.slice(17, 30), /^ \S+ +$/, `service column: ${line}`);
+  }
+  // Request work in every service logs its request's id.
+  for (const service of ["client", "gateway", "upstream-a", "upstream-b"]) {
+    assert.ok(lines.some((line) => line.includes(`] ${service.padEnd(10)}`)));
+  }
+  assert.ok(
+    !lines.some((line) => /\[-\] +client/.test(line)),
+    "a client line lost its request id",
+  );
 });
