@@ -1,10 +1,9 @@
 // Copyright the corral authors. MIT license.
-import type { CancelScope } from "./cancel_scope.ts";
 import type { Cancelled } from "./cancelled.ts";
 import { activity, queueMacrotask } from "./_clock.ts";
 import { internals } from "./_internal.ts";
 import { checkDeadline, checkDuration } from "./_validate.ts";
-import { moveOnAt } from "./timeouts.ts";
+import { CancelScope } from "./cancel_scope.ts";
 
 const resolved: Promise<void> = Promise.resolve();
 
@@ -175,8 +174,14 @@ export function sleepForever(): Promise<never> {
  */
 export function sleepUntil(time: number): Promise<void> {
   checkDeadline("sleep", time, "time");
+  return sleepInScope(time, "sleepUntil");
+}
+
+/** Trio's sleep: a scope with the deadline around `sleepForever()`. */
+function sleepInScope(time: number, name: string): Promise<void> {
   if (time <= now()) return checkpoint();
-  return moveOnAt(time, sleepForever) as Promise<undefined>;
+  const scope = new CancelScope({ deadline: time, name });
+  return scope.run(sleepForever) as Promise<undefined>;
 }
 
 /**
@@ -201,7 +206,7 @@ export function sleepUntil(time: number): Promise<void> {
 export function sleep(ms: number): Promise<void> {
   checkDuration("sleep", "ms", ms);
   if (ms === 0) return checkpoint();
-  return sleepUntil(now() + ms);
+  return sleepInScope(now() + ms, `sleep(${ms})`);
 }
 
 /**

@@ -108,7 +108,7 @@ Deno.test("taskTree() shows a start() task under its caller, then under the grou
         [
           'group "g" (1 task)',
           '└─ task "service"',
-          '   └─ scope "moveOnAt" (deadline in 0.00 s)', // its sleep(1)
+          '   └─ scope "sleep(1)" (deadline in 0.00 s)', // its sleep(1)
         ].join("\n"),
       );
     }, { name: "g" });
