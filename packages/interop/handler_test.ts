@@ -268,17 +268,34 @@ Deno.test("handler() works as a plain fetch handler, without the runtime's info"
   assert.equal(await response.text(), "DELETE");
 });
 
-Deno.test("handler() with a request whose signal is already aborted cancels at the first checkpoint", async () => {
+Deno.test("handler() sees a disconnect that happened before it started watching", async () => {
+  // The signal is read once the handler outlives its first turn (waits for
+  // real I/O); a client gone before that is seen then, since it stays aborted.
   const app = handler(async () => {
-    await sleep(0);
+    await sleep(1_000);
     return new Response("never");
   });
   const client = new AbortController();
   client.abort();
+  const started = performance.now();
   const response = await app(
     new Request("http://example.com/", { signal: client.signal }),
   );
   assert.equal(response.status, 499);
+  assert.ok(performance.now() - started < 500);
+
+  // A handler that finishes within its first turn never reads the signal.
+  let read = 0;
+  const request = new Request("http://example.com/");
+  Object.defineProperty(request, "signal", {
+    get: () => (read++, client.signal),
+  });
+  const quick = handler(async () => {
+    await Promise.resolve(); // microtasks only
+    return new Response("quick");
+  });
+  assert.equal(await (await quick(request)).text(), "quick");
+  assert.equal(read, 0);
 });
 
 Deno.test("deadline propagation: A calls B with fetchWithDeadline, and B sees at most A's remaining time", async () => {
