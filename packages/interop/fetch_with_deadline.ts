@@ -36,7 +36,9 @@ export interface FetchWithDeadlineInit extends RequestInit {
  * the scope's `Cancelled` (which `fetch` rejects with already, as the
  * signal's reason). Without a deadline no header is sent; a header the
  * caller set is kept if it asks for less time. Outside any scope it is
- * plain `fetch`. A `signal` in `init` is combined with the scope's.
+ * plain `fetch`. A `signal` in `init` is combined with the scope's; the
+ * `signal` of a `Request` passed as `input` is replaced by the scope's (pass
+ * it as `init.signal` to keep it).
  *
  * @param input The URL or `Request`, as for `fetch`.
  * @param init `fetch`'s options, the header's name and the safety margin.
