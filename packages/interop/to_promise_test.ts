@@ -84,6 +84,21 @@ Deno.test("toPromise() delivers the value of code that finished despite the abor
   assert.equal(value, "done");
 });
 
+Deno.test("toPromise() delivers the error of code that failed while being cancelled, not the abort", async () => {
+  // trio-asyncio: marked cancelled only if it ended because of the cancel.
+  const controller = new AbortController();
+  const promise = toPromise(async () => {
+    try {
+      await sleepForever();
+    } catch {
+      throw new Error("cleanup failed");
+    }
+  }, { signal: controller.signal });
+  await checkpoint();
+  controller.abort("stop");
+  await assert.rejects(promise, { message: "cleanup failed" });
+});
+
 Deno.test("toPromise() lets fn's error through, and removes its listener", async () => {
   const controller = new AbortController();
   const listeners = countListeners(controller.signal);
