@@ -79,6 +79,7 @@ class DisconnectWatch {
   disconnected = false;
   /** "waiting" (in `pending`) → "watching" (listener added) → "closed". */
   #state: "waiting" | "watching" | "closed" = "waiting";
+  #onAbort: (() => void) | undefined;
 
   constructor(request: Request, scope: CancelScope) {
     this.#request = request;
@@ -91,8 +92,14 @@ class DisconnectWatch {
   watch(): void {
     this.#state = "watching";
     const signal = this.#request.signal;
-    if (signal.aborted) this.#onAbort();
-    else signal.addEventListener("abort", this.#onAbort, { once: true });
+    // Made here, not per request: most requests are never watched.
+    const onAbort = this.#onAbort = () => {
+      if (this.#state !== "watching") return; // belt and braces, see close()
+      this.disconnected = true;
+      this.#scope.cancel(signal.reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   }
 
   /**
@@ -105,16 +112,10 @@ class DisconnectWatch {
       pending.delete(this);
       if (pending.size === 0) cancelFlush?.();
     } else if (this.#state === "watching") {
-      this.#request.signal.removeEventListener("abort", this.#onAbort);
+      this.#request.signal.removeEventListener("abort", this.#onAbort!);
     }
     this.#state = "closed";
   }
-
-  #onAbort = () => {
-    if (this.#state !== "watching") return; // belt and braces, see close()
-    this.disconnected = true;
-    this.#scope.cancel(this.#request.signal.reason);
-  };
 }
 
 /** Requests whose handler has not yet outlived its first macrotask. */

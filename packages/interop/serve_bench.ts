@@ -160,6 +160,24 @@ function hello(): Response {
   return new Response("hello world");
 }
 
+/** The bare handler as an async function, which is what real handlers are. */
+async function helloAsync(): Promise<Response> {
+  return await hello();
+}
+
+/**
+ * The bare handler plus the two reads `handler()` makes of every request:
+ * the URL (the scope's name) and the timeout header. Deno materializes
+ * both lazily, so a handler that never looks at them does not pay for them;
+ * one that routes on its URL does, with or without corral.
+ */
+function helloReadingUrlAndHeader(request: Request): Response {
+  if (request.url === "" || request.headers.get("corral-timeout") === "") {
+    throw new Error("unreachable");
+  }
+  return hello();
+}
+
 /**
  * The bare handler plus what `handler()` must do to see a disconnect:
  * listen on `request.signal` while it runs. It shows how much of the
@@ -180,14 +198,14 @@ async function main(options: Options): Promise<void> {
   const listen = { hostname: "127.0.0.1", port: 0, onListen() {} };
   const servers = {
     "Deno.serve": Deno.serve(listen, hello),
+    "async fn": Deno.serve(listen, helloAsync),
+    "+ url, hdr": Deno.serve(listen, helloReadingUrlAndHeader),
     "+ signal": Deno.serve(listen, helloWatchingSignal),
     "handler()": Deno.serve(listen, handler(hello)),
   };
-  const results: Record<string, LoadResult[]> = {
-    "Deno.serve": [],
-    "+ signal": [],
-    "handler()": [],
-  };
+  const results: Record<string, LoadResult[]> = Object.fromEntries(
+    Object.keys(servers).map((name) => [name, []]),
+  );
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const [name, server] of Object.entries(servers)) {
