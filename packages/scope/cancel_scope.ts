@@ -167,8 +167,11 @@ export class CancelScope {
    * @throws {TypeError} If both `deadline` and `timeout` are given, or
    * `shield` is not a boolean.
    */
-  constructor(options: CancelScopeOptions = {}) {
-    const { deadline, timeout, shield = false, name = "" } = options;
+  constructor(options?: CancelScopeOptions) {
+    // Read field by field: no `{}` default to allocate on every scope.
+    const deadline = options?.deadline, timeout = options?.timeout;
+    const shield = options?.shield === undefined ? false : options.shield;
+    const name = options?.name === undefined ? "" : options.name;
     if (deadline !== undefined && timeout !== undefined) {
       throw new TypeError(
         `Cannot create scope: 'deadline' and 'timeout' cannot be given together: current values are ${deadline} and ${timeout}`,
