@@ -12,9 +12,8 @@
  */
 import { Effect, effection, Fiber } from "../deps.ts";
 import { type Benchmark, type BlockedFn, runChild } from "../_harness.ts";
-// TODO(@corral/taskgroup): uncomment with `corral` below.
-// import { taskGroup } from "../../../packages/taskgroup/mod.ts";
-// import { sleepForever } from "../../../packages/scope/mod.ts";
+import { taskGroup } from "../../../packages/taskgroup/mod.ts";
+import { sleepForever } from "../../../packages/scope/mod.ts";
 
 /** Counts tasks in; resolves `all` when the `n`th arrives. */
 function startLine(n: number): { arrive(): void; all: Promise<void> } {
@@ -141,22 +140,21 @@ export const cancelBlocked: Readonly<Record<string, BlockedFn | undefined>> = {
     await line.all;
     return { cancelAll: () => Effect.runPromise(Fiber.interrupt(parent)) };
   },
-  // TODO(@corral/taskgroup): uncomment when packages/taskgroup lands.
-  // async corral(n) {
-  //   const line = startLine(n);
-  //   let cancel!: () => void;
-  //   const done = taskGroup((group) => {
-  //     cancel = () => group.cancel();
-  //     for (let i = 0; i < n; i++) {
-  //       group.spawn(async () => {
-  //         line.arrive();
-  //         await sleepForever();
-  //       });
-  //     }
-  //   });
-  //   await line.all;
-  //   return { cancelAll: () => (cancel(), done) };
-  // },
+  async corral(n) {
+    const line = startLine(n);
+    let cancel!: () => void;
+    const done = taskGroup((group) => {
+      cancel = () => group.cancel();
+      for (let i = 0; i < n; i++) {
+        group.spawn(async () => {
+          line.arrive();
+          await sleepForever();
+        });
+      }
+    });
+    await line.all;
+    return { cancelAll: () => (cancel(), done) };
+  },
 };
 
 const legend = {

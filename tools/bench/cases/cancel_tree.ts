@@ -25,8 +25,7 @@
  */
 import { Effect, effection, Fiber } from "../deps.ts";
 import { type Benchmark, type BlockedFn, runChild } from "../_harness.ts";
-// TODO(@corral/scope): uncomment with `corral` below.
-// import { CancelScope, sleepForever } from "../../../packages/scope/mod.ts";
+import { CancelScope, sleepForever } from "../../../packages/scope/mod.ts";
 
 const FAN_OUT = 10;
 
@@ -130,22 +129,21 @@ export const deep: Readonly<Record<string, BlockedFn | undefined>> = {
     await line.all;
     return { cancelAll: () => Effect.runPromise(Fiber.interrupt(root)) };
   },
-  // TODO(@corral/scope): uncomment when packages/scope lands.
-  // async corral(n) {
-  //   const line = startLine(1);
-  //   async function level(depth: number): Promise<void> {
-  //     await null;
-  //     await new CancelScope().run(() => {
-  //       if (depth > 1) return level(depth - 1);
-  //       line.arrive();
-  //       return sleepForever();
-  //     });
-  //   }
-  //   const root = new CancelScope();
-  //   const done = root.run(() => level(n - 1));
-  //   await line.all;
-  //   return { cancelAll: () => (root.cancel(), done) };
-  // },
+  async corral(n) {
+    const line = startLine(1);
+    async function level(depth: number): Promise<void> {
+      await null;
+      await new CancelScope().run(() => {
+        if (depth > 1) return level(depth - 1);
+        line.arrive();
+        return sleepForever();
+      });
+    }
+    const root = new CancelScope();
+    const done = root.run(() => level(n - 1));
+    await line.all;
+    return { cancelAll: () => (root.cancel(), done) };
+  },
 };
 
 /** A tree of `n` scopes, 10 children each, each with a blocked task. */
@@ -192,21 +190,20 @@ export const wide: Readonly<Record<string, BlockedFn | undefined>> = {
     await line.all;
     return { cancelAll: () => Effect.runPromise(Fiber.interrupt(root)) };
   },
-  // TODO(@corral/scope): uncomment when packages/scope lands.
-  // async corral(n) {
-  //   const line = startLine(n);
-  //   function node(i: number): Promise<unknown> {
-  //     return new CancelScope().run(() => {
-  //       const children = childrenOf(i, n).map(node);
-  //       line.arrive();
-  //       return Promise.allSettled([sleepForever(), ...children]);
-  //     });
-  //   }
-  //   const root = new CancelScope();
-  //   const done = root.run(() => node(0));
-  //   await line.all;
-  //   return { cancelAll: () => (root.cancel(), done) };
-  // },
+  async corral(n) {
+    const line = startLine(n);
+    function node(i: number): Promise<unknown> {
+      return new CancelScope().run(() => {
+        const children = childrenOf(i, n).map(node);
+        line.arrive();
+        return Promise.allSettled([sleepForever(), ...children]);
+      });
+    }
+    const root = new CancelScope();
+    const done = root.run(() => node(0));
+    await line.all;
+    return { cancelAll: () => (root.cancel(), done) };
+  },
 };
 
 /** The benchmarks of this file. */

@@ -9,8 +9,7 @@
  */
 import { setImmediate } from "node:timers";
 import { type Benchmark, type OpsFn, runChild } from "../_harness.ts";
-// TODO(@corral/scope): uncomment with `corral` below.
-// import { checkpoint } from "../../../packages/scope/mod.ts";
+import { checkpoint } from "../../../packages/scope/mod.ts";
 
 /** Yield `iterations` times in a row. */
 export const yields: Readonly<Record<string, OpsFn | undefined>> = {
@@ -50,11 +49,10 @@ export const yields: Readonly<Record<string, OpsFn | undefined>> = {
     }
     return iterations;
   },
-  // TODO(@corral/scope): uncomment when packages/scope lands.
-  // async corral(iterations) {
-  //   for (let i = 0; i < iterations; i++) await checkpoint();
-  //   return iterations;
-  // },
+  async corral(iterations) {
+    for (let i = 0; i < iterations; i++) await checkpoint();
+    return iterations;
+  },
 };
 
 /** The benchmarks of this file. */

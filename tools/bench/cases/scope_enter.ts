@@ -10,10 +10,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Variable } from "../../../packages/context/mod.ts";
 import { type Benchmark, type OpsFn, runChild } from "../_harness.ts";
-// TODO(@corral/scope): uncomment with `corral` below.
-// import { CancelScope } from "../../../packages/scope/mod.ts";
+import { CancelScope } from "../../../packages/scope/mod.ts";
 
 function returnOne(): number {
+  return 1;
+}
+
+// A scope usually holds an `await`: the same callback, async.
+// deno-lint-ignore require-await
+async function resolveOne(): Promise<number> {
   return 1;
 }
 
@@ -37,14 +42,31 @@ export const scopeEnter: Readonly<Record<string, OpsFn | undefined>> = {
     }
     return total;
   },
-  // TODO(@corral/scope): uncomment when packages/scope lands.
-  // async corral(iterations) {
-  //   let total = 0;
-  //   for (let i = 0; i < iterations; i++) {
-  //     total += (await new CancelScope().run(returnOne)) ?? 0;
-  //   }
-  //   return total;
-  // },
+  async corral(iterations) {
+    let total = 0;
+    for (let i = 0; i < iterations; i++) {
+      total += (await new CancelScope().run(returnOne)) ?? 0;
+    }
+    return total;
+  },
+};
+
+/** The same with an async callback, the usual body of a scope. */
+export const scopeEnterAsync: Readonly<Record<string, OpsFn | undefined>> = {
+  async alsRun(iterations) {
+    let total = 0;
+    for (let i = 0; i < iterations; i++) {
+      total += await storage.run(i, resolveOne);
+    }
+    return total;
+  },
+  async corral(iterations) {
+    let total = 0;
+    for (let i = 0; i < iterations; i++) {
+      total += (await new CancelScope().run(resolveOne)) ?? 0;
+    }
+    return total;
+  },
 };
 
 /** The benchmarks of this file. */
@@ -54,6 +76,7 @@ export const benchmarks: readonly Benchmark[] = [
     name: "scope/enter-leave",
     title: "enter and leave a scope around a trivial callback, awaited",
     baseline: "alsRun",
+    targets: { corral: 2 },
     legend: {
       alsRun:
         "`await storage.run(i, fn)`: one AsyncLocalStorage context change",
@@ -61,6 +84,18 @@ export const benchmarks: readonly Benchmark[] = [
       corral: "`await new CancelScope().run(fn)`",
     },
     implementations: scopeEnter,
+  },
+  {
+    kind: "ops",
+    name: "scope/enter-leave-async",
+    title: "the same around an async callback (a scope that awaits)",
+    baseline: "alsRun",
+    targets: { corral: 2 },
+    legend: {
+      alsRun: "`await storage.run(i, asyncFn)`",
+      corral: "`await new CancelScope().run(asyncFn)`",
+    },
+    implementations: scopeEnterAsync,
   },
 ];
 

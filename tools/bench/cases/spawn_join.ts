@@ -9,8 +9,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Effect, effection } from "../deps.ts";
 import { type Benchmark, runChild, type ScalingFn } from "../_harness.ts";
-// TODO(@corral/taskgroup): uncomment with `corral` below.
-// import { taskGroup } from "../../../packages/taskgroup/mod.ts";
+import { taskGroup } from "../../../packages/taskgroup/mod.ts";
 
 async function trivial(i: number): Promise<number> {
   await null;
@@ -64,12 +63,11 @@ export const spawnJoin: Readonly<Record<string, ScalingFn | undefined>> = {
       }),
     ).then(sum);
   },
-  // TODO(@corral/taskgroup): uncomment when packages/taskgroup lands.
-  // async corral(n) {
-  //   await taskGroup((group) => {
-  //     for (let i = 0; i < n; i++) group.spawn(() => trivial(i));
-  //   });
-  // },
+  async corral(n) {
+    await taskGroup((group) => {
+      for (let i = 0; i < n; i++) group.spawn(() => trivial(i));
+    });
+  },
 };
 
 /** The benchmarks of this file. */
