@@ -184,16 +184,16 @@ export async function serve(
         // Not supported here (SIGTERM on Windows): nothing to listen to.
       }
     }
-    let hardStop: Cancelled | undefined;
+    let hardStop = false;
     try {
       const outcome = await settleOrCancel(
         scope,
         Promise.race([stop.promise, server.finished]),
       );
       stopping = true;
-      if (outcome.kind === "cancelled") hardStop = outcome.cancelled;
+      hardStop = outcome.kind === "cancelled";
       const finished = server.shutdown(); // graceful: refuse new connections
-      if (hardStop === undefined) {
+      if (!hardStop) {
         // The grace period: settleOrCancel never throws, so the enclosing
         // scope's cancellation also just ends it, as a second signal does.
         const grace = new CancelScope({
@@ -224,6 +224,10 @@ export async function serve(
       signal?.removeEventListener("abort", onStop);
       for (const name of listening) deno.removeSignalListener(name, onStop);
     }
-    if (hardStop !== undefined) throw hardStop;
+    // Rule 2: serve is a checkpoint. An enclosing cancellation (at once, or
+    // during the grace period) goes on out as itself once the server is
+    // gone; our own cancel of the stragglers is absorbed by our scope.
+    const cancelled = internals.pendingCancellation(scope);
+    if (cancelled !== undefined) throw cancelled;
   });
 }

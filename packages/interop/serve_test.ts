@@ -164,6 +164,41 @@ Deno.test("serve() stops hard when its enclosing scope is cancelled, then throws
   assert.deepEqual(log, ["/long cancelled", "/long finally"]);
 });
 
+Deno.test("serve(): an enclosing cancellation during the grace period ends it, and goes on out", async () => {
+  const log: string[] = [];
+  const entered = new Map([["/long", deferred()]]);
+  const outer = new CancelScope({ name: "app" });
+  const stop = new AbortController();
+  let url = "";
+  const listening = deferred();
+  const done = outer.run(() =>
+    serve(shortAndLong(log, entered), {
+      port: 0,
+      hostname: "127.0.0.1",
+      shutdownSignals: [],
+      signal: stop.signal,
+      gracePeriod: 60_000,
+      onListen(addr) {
+        url = `http://127.0.0.1:${addr.port}`;
+        listening.resolve();
+      },
+    })
+  );
+  await listening.promise;
+  const long = fetch(`${url}/long`);
+  await entered.get("/long")!.promise;
+  stop.abort(); // graceful: the long request may go on for a minute
+  await sleep(10);
+  assert.deepEqual(log, []);
+  outer.cancel("the application must exit now");
+  const response = await long;
+  assert.equal(response.status, 503);
+  await response.body?.cancel();
+  assert.equal(await done, undefined);
+  assert.ok(outer.cancelCaught, "the Cancelled reached its owner");
+  assert.deepEqual(log, ["/long cancelled", "/long finally"]);
+});
+
 Deno.test("serve() nests every request scope in the server's scope, under the caller", async () => {
   const stop = new AbortController();
   const app = new CancelScope({ name: "app" });
