@@ -9,7 +9,13 @@ import { internals } from "@corral/scope/internal";
 import type { HandlerOptions, RequestHandler } from "./handler.ts";
 import { handleRequest, toRequestConfig } from "./_request.ts";
 import { settleOrCancel } from "./_wait.ts";
-import { checkDuration, checkSignal, label, show } from "./_validate.ts";
+import {
+  checkDuration,
+  checkFunction,
+  checkSignal,
+  label,
+  show,
+} from "./_validate.ts";
 
 /** Options for {@linkcode serve}: where to listen, how to stop, and `handler`'s. */
 export interface ServeOptions extends HandlerOptions {
@@ -73,8 +79,8 @@ const MAX_FLUSH_MS = 1_000;
  * @returns A promise that resolves once the server has finished.
  * @throws {Cancelled} If the enclosing scope was cancelled (after the server
  * has finished).
- * @throws {TypeError} If `fn` is not a function, `signal` is not an
- * `AbortSignal`, or `shutdownSignals` is not an array.
+ * @throws {TypeError} If `fn` or `onListen` is not a function, `signal` is
+ * not an `AbortSignal`, or `shutdownSignals` is not an array.
  * @throws {RangeError} If `gracePeriod` or a timeout is NaN or negative.
  * @throws {Error} If `Deno.serve` is not available (use `handler` with
  * the runtime's own server).
@@ -121,6 +127,7 @@ export async function serve(
   } = options;
   checkDuration(action, "gracePeriod", gracePeriod);
   if (signal !== undefined) checkSignal(action, signal);
+  if (onListen !== undefined) checkFunction(action, onListen, "onListen");
   if (!Array.isArray(shutdownSignals)) {
     throw new TypeError(
       `Cannot ${action}: 'shutdownSignals' must be an array of signal names: current value is ${

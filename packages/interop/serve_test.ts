@@ -288,4 +288,12 @@ Deno.test("serve() throws for bad input before listening", async () => {
     },
   );
   await assert.rejects(serve(fn, { maxTimeout: NaN }), RangeError);
+  await assert.rejects(
+    serve(fn, { onListen: 42 as unknown as () => void }),
+    {
+      name: "TypeError",
+      message:
+        "Cannot serve: 'onListen' must be a function: current value is 42",
+    },
+  );
 });
