@@ -64,9 +64,10 @@ export function toRequestConfig(
  * runs. Made per request; `close()` when the handler has returned.
  *
  * The signal is read lazily (road not taken: reading it at once). In Deno
- * 2.9 the first read of `request.signal` costs the server about 14 µs of
- * CPU per request in the default legacy-abort mode (about 3.5 µs without
- * it), which doubles the cost of a trivial request (`serve_bench.ts`). So a
+ * 2.9 reading `request.signal` costs the server 2 to 15 µs of CPU per
+ * request in the default legacy-abort mode (`serve_bench.ts`, row
+ * "+ signal"), up to doubling the cost of a trivial request; it also makes
+ * Deno print a one-time notice about legacy abort. So a
  * request is watched only once its handler has outlived the macrotask it
  * started in, i.e. once it waits for real I/O, where a disconnect matters;
  * a disconnect before that is not lost, since `signal.aborted` stays true.
@@ -110,7 +111,10 @@ class DisconnectWatch {
   close(): void {
     if (this.#state === "waiting") {
       pending.delete(this);
-      if (pending.size === 0) cancelFlush?.();
+      if (pending.size === 0) {
+        cancelFlush?.();
+        cancelFlush = undefined;
+      }
     } else if (this.#state === "watching") {
       this.#request.signal.removeEventListener("abort", this.#onAbort!);
     }

@@ -183,10 +183,10 @@ export async function serve(
     };
     signal?.addEventListener("abort", onStop, { once: true });
     const listening: Deno.Signal[] = [];
-    for (const name of shutdownSignals) {
+    for (const signalName of shutdownSignals) {
       try {
-        deno.addSignalListener(name, onStop);
-        listening.push(name);
+        deno.addSignalListener(signalName, onStop);
+        listening.push(signalName);
       } catch {
         // Not supported here (SIGTERM on Windows): nothing to listen to.
       }
@@ -211,7 +211,7 @@ export async function serve(
           settleOrCancel(grace, Promise.race([idle(), hurry.promise]))
         );
         if (inFlight > 0) {
-          scope.cancel(`${name} shut down: the grace period is over`);
+          scope.cancel(`${name} shut down: the grace period is over`); // or cut short
         }
       }
       // Not checkpoints: the server must be gone before we return.
@@ -229,7 +229,9 @@ export async function serve(
       await server.finished;
     } finally {
       signal?.removeEventListener("abort", onStop);
-      for (const name of listening) deno.removeSignalListener(name, onStop);
+      for (const signalName of listening) {
+        deno.removeSignalListener(signalName, onStop);
+      }
     }
     // Rule 2: serve is a checkpoint. An enclosing cancellation (at once, or
     // during the grace period) goes on out as itself once the server is
