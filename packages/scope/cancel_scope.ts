@@ -405,7 +405,9 @@ export class CancelScope {
     let failed = false;
     let outcome: unknown;
     try {
-      if (isGenerator(result)) throw generatorReturned(scope.#name);
+      if (!(result instanceof Promise) && isGenerator(result)) {
+        throw generatorReturned(scope.#name);
+      }
       outcome = await result;
       // Rule 8 again: an async callback that resolves to a generator would
       // also run the generator's body later, outside the scope.

@@ -31,9 +31,12 @@ export function checkCallback(action: string, fn: unknown): void {
 
 /** True for `function*` and `async function*`. */
 export function isGeneratorFunction(fn: object): boolean {
-  const kind = fn.constructor?.name;
-  return kind === "GeneratorFunction" || kind === "AsyncGeneratorFunction";
+  const kind = fn.constructor;
+  return kind === GeneratorFunction || kind === AsyncGeneratorFunction;
 }
+
+const GeneratorFunction = function* () {}.constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
 
 /** `limit` must be undefined or a positive integer. */
 export function checkLimit(action: string, limit: unknown): void {
