@@ -64,10 +64,11 @@ export function toRequestConfig(
  * runs. Made per request; `close()` when the handler has returned.
  *
  * The signal is read lazily (road not taken: reading it at once). In Deno
- * 2.9 reading `request.signal` costs the server 2 to 15 µs of CPU per
- * request in the default legacy-abort mode (`serve_bench.ts`, row
- * "+ signal"), up to doubling the cost of a trivial request; it also makes
- * Deno print a one-time notice about legacy abort. So a
+ * 2.9 reading `request.signal` costs the server about 13 µs of CPU per
+ * request in the default legacy-abort mode, 2 to 4 µs with
+ * `--unstable-no-legacy-abort` (`serve_bench.ts`, row "+ signal"): in
+ * legacy mode it doubles the cost of a trivial request. It also makes Deno
+ * print a one-time notice about legacy abort. So a
  * request is watched only once its handler has outlived the macrotask it
  * started in, i.e. once it waits for real I/O, where a disconnect matters;
  * a disconnect before that is not lost, since `signal.aborted` stays true.

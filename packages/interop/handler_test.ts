@@ -106,6 +106,28 @@ Deno.test("handler() does not take Deno's legacy abort after a completed respons
   assert.deepEqual(server.statuses, [200]);
 });
 
+Deno.test("handler() ignores an abort of request.signal after the response, as Deno's legacy mode does", async () => {
+  // The workspace runs Deno with no-legacy-abort, so the loopback test
+  // above may not see the legacy abort: this one makes it by hand, for a
+  // handler that was watched (it outlived its first turn) and one that was not.
+  for (const wait of [() => sleep(5), () => Promise.resolve()]) {
+    const controller = new AbortController();
+    let scope: CancelScope | undefined;
+    const app = handler(async (_request, context) => {
+      scope = context.scope;
+      await wait();
+      return new Response("done");
+    });
+    const response = await app(
+      new Request("http://example.com/", { signal: controller.signal }),
+    );
+    controller.abort(new DOMException("legacy abort", "AbortError"));
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "done");
+    assert.equal(scope!.cancelCalled, false);
+  }
+});
+
 Deno.test("handler() takes the caller's deadline from the timeout header, capped by maxTimeout", async () => {
   await using server = serveHandler(
     (_request, { timeout }) =>
