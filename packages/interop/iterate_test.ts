@@ -128,10 +128,12 @@ Deno.test("iterate() is a checkpoint: a cancelled scope throws even when an item
 // cancelled: the iteration stops and the generator is not resumed.
 Deno.test("semantics 157: a group cancelled while iterating a foreign generator stops it; the generator is not resumed", async () => {
   const gate = deferred<void>();
+  const silent = deferred<void>();
   const steps: string[] = [];
   async function* foreign() {
     try {
       yield "first";
+      silent.resolve();
       await gate.promise; // silent, as foreign code can be
       yield "second";
       steps.push("resumed after second (must not happen)");
@@ -143,7 +145,7 @@ Deno.test("semantics 157: a group cancelled while iterating a foreign generator 
     group.spawn(async () => {
       for await (const item of iterate(foreign())) steps.push(item);
     });
-    await sleep(1);
+    await silent.promise; // the consumer waits on the silent generator
     group.cancel("stop reading");
   });
   assert.deepEqual(steps, ["first"], "cancelled promptly, while silent");
