@@ -1,10 +1,5 @@
 // Copyright the corral authors. MIT license.
-import {
-  type Cancelled,
-  CancelScope,
-  moveOnAfter,
-  shielded,
-} from "@corral/scope";
+import { CancelScope, moveOnAfter, shielded } from "@corral/scope";
 import { internals } from "@corral/scope/internal";
 import type { HandlerOptions, RequestHandler } from "./handler.ts";
 import { handleRequest, toRequestConfig } from "./_request.ts";
