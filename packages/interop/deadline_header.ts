@@ -6,6 +6,15 @@ import { currentEffectiveDeadline, now } from "@corral/scope";
  * whole milliseconds: `corral-timeout: 1500`. A relative duration, like
  * gRPC's `grpc-timeout` and Connect's `connect-timeout-ms`, so the two
  * machines' clocks never need to agree.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatTimeout, parseTimeout, TIMEOUT_HEADER } from "@corral/interop";
+ * import assert from "node:assert/strict";
+ *
+ * const headers = new Headers({ [TIMEOUT_HEADER]: formatTimeout(1500.4) });
+ * assert.equal(parseTimeout(headers.get(TIMEOUT_HEADER)), 1500);
+ * ```
  */
 export const TIMEOUT_HEADER = "corral-timeout";
 

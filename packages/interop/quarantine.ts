@@ -34,6 +34,26 @@ let closeQuarantine: (q: Quarantine) => Promise<unknown[]>;
  * the block is aborted, a timer callback or listener that throws, a cleanup
  * that fails) cancels the block and is reported when it exits, never lost
  * to a global error handler (trio-asyncio #121).
+ *
+ * @example Usage
+ * ```ts
+ * import { quarantine } from "@corral/interop";
+ * import assert from "node:assert/strict";
+ *
+ * let ticks = 0;
+ * let closed = false;
+ * await quarantine(async (q) => {
+ *   q.setInterval(() => ticks++, 1); // foreign-style callback code
+ *   q.defer(() => {
+ *     closed = true; // runs when the block exits
+ *   });
+ *   await new Promise((resolve) => setTimeout(resolve, 5));
+ * });
+ * assert.ok(closed); // and the interval is cleared: nothing leaks out
+ * const before = ticks;
+ * await new Promise((resolve) => setTimeout(resolve, 5));
+ * assert.equal(ticks, before);
+ * ```
  */
 export class Quarantine {
   readonly #name: string;
