@@ -101,9 +101,11 @@ export class Variable<T> {
       next[index] = this; // appends when absent
       next[index + 1] = value;
     }
-    // Through `Reflect.apply` so that `fn` gets `this === undefined`, as in
-    // TC39 (`Call(func, undefined, args)`); `AsyncLocalStorage.run` passes `null`.
-    return storage.run(next, Reflect.apply, fn, undefined, args);
+    // Through a plain call, so that `fn` gets `this === undefined` as in TC39
+    // (`Call(func, undefined, args)`); `AsyncLocalStorage.run` passes `null`.
+    return args.length === 0
+      ? storage.run(next, callWithoutArguments, fn as () => R)
+      : storage.run(next, callWithArguments, fn, args);
   }
 
   /** Shows the name, as in `Variable "requestId"`. */
@@ -114,4 +116,15 @@ export class Variable<T> {
 
 function describe(name: string): string {
   return name === "" ? "" : ` "${name}"`;
+}
+
+function callWithoutArguments<R>(fn: () => R): R {
+  return fn();
+}
+
+function callWithArguments<R, A extends unknown[]>(
+  fn: (...args: A) => R,
+  args: A,
+): R {
+  return fn(...args);
 }

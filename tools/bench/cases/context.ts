@@ -101,7 +101,8 @@ export const snapshot: Readonly<Record<string, OpsFn | undefined>> = {
 
 const legend = {
   asyncLocalStorage: "`node:async_hooks` AsyncLocalStorage, the backend",
-  corral: "`@corral/context` (one storage slot holding an immutable Map)",
+  corral:
+    "`@corral/context` (one storage slot holding an immutable list of pairs)",
 };
 
 /** The benchmarks of this file. */
