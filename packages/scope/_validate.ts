@@ -11,20 +11,70 @@ export function label(name: string): string {
   return name === "" ? "" : ` "${name}"`;
 }
 
-/** Rule 8 and DESIGN "Bad input": a plain or async function, nothing else. */
-export function checkCallback(action: string, fn: unknown): void {
+/**
+ * The value as a message shows it: strings quoted, functions by name, the
+ * rest as `String()`. Never throws (`String(Object.create(null))` does).
+ */
+export function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return value.name || "anonymous function";
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** An error as one line, for messages and cancel reasons. */
+export function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return `thrown ${show(error)}`;
+}
+
+/** True for `function*` and `async function*`. */
+export function isGeneratorFunction(fn: object): boolean {
+  const kind = fn.constructor;
+  return kind === GeneratorFunction || kind === AsyncGeneratorFunction;
+}
+
+const GeneratorFunction = function* () {}.constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
+
+/**
+ * Rule 8 and DESIGN "Bad input": a plain or async function, nothing else.
+ * `argument` is the parameter's name as the caller wrote it.
+ */
+export function checkCallback(
+  action: string,
+  fn: unknown,
+  argument = "fn",
+): void {
   if (typeof fn !== "function") {
     throw new TypeError(
-      `Cannot ${action}: 'fn' must be a function: current value is ${
-        typeof fn === "string" ? JSON.stringify(fn) : String(fn)
+      `Cannot ${action}: '${argument}' must be a function: current value is ${
+        show(fn)
       }`,
     );
   }
-  const kind = fn.constructor?.name;
-  if (kind === "GeneratorFunction" || kind === "AsyncGeneratorFunction") {
+  if (isGeneratorFunction(fn)) {
     throw new TypeError(
-      `Cannot ${action}: 'fn' must not be a generator function: current value is ${
-        fn.name || "anonymous"
+      `Cannot ${action}: '${argument}' must not be a generator function: current value is ${
+        show(fn)
+      }`,
+    );
+  }
+}
+
+/** A boolean, or `undefined`. */
+export function checkBoolean(
+  action: string,
+  argument: string,
+  value: unknown,
+): void {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(
+      `Cannot ${action}: '${argument}' must be a boolean: current value is ${
+        show(value)
       }`,
     );
   }
@@ -73,6 +123,7 @@ export function checkDuration(
   }
 }
 
+/** `shield` must be a boolean (rule 7). */
 export function checkShield(action: string, shield: unknown): void {
   if (typeof shield !== "boolean") {
     throw new TypeError(

@@ -33,3 +33,13 @@ export {
   type DeadlineEntry,
   realClock,
 } from "./_clock.ts";
+export {
+  checkBoolean,
+  checkCallback,
+  checkDeadline,
+  checkDuration,
+  describe,
+  isGeneratorFunction,
+  label,
+  show,
+} from "./_validate.ts";

@@ -6,37 +6,13 @@
  * @module
  */
 
-/** ` "name"` for a named object, nothing for an unnamed one. */
-export function label(name: string): string {
-  return name === "" ? "" : ` "${name}"`;
-}
-
-/** A plain or async function; not a generator function (rule 8). */
-export function checkCallback(action: string, fn: unknown): void {
-  if (typeof fn !== "function") {
-    throw new TypeError(
-      `Cannot ${action}: 'fn' must be a function: current value is ${
-        typeof fn === "string" ? JSON.stringify(fn) : String(fn)
-      }`,
-    );
-  }
-  if (isGeneratorFunction(fn)) {
-    throw new TypeError(
-      `Cannot ${action}: 'fn' must not be a generator function: current value is ${
-        fn.name || "anonymous"
-      }`,
-    );
-  }
-}
-
-/** True for `function*` and `async function*`. */
-export function isGeneratorFunction(fn: object): boolean {
-  const kind = fn.constructor;
-  return kind === GeneratorFunction || kind === AsyncGeneratorFunction;
-}
-
-const GeneratorFunction = function* () {}.constructor;
-const AsyncGeneratorFunction = async function* () {}.constructor;
+export {
+  checkCallback,
+  describe,
+  isGeneratorFunction,
+  label,
+} from "@corral/scope/internal";
+import { checkCallback } from "@corral/scope/internal";
 
 /** `limit` must be undefined or a positive integer. */
 export function checkLimit(action: string, limit: unknown): void {

@@ -24,7 +24,7 @@ async function* asyncGenerator() {}
 const generators: [unknown, string][] = [
   [syncGenerator, "syncGenerator"],
   [asyncGenerator, "asyncGenerator"],
-  [function* () {}, "anonymous"],
+  [function* () {}, "anonymous function"],
 ];
 
 /**

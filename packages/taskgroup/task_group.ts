@@ -7,6 +7,7 @@ import { TaskGroupError } from "./task_group_error.ts";
 import {
   checkCallback,
   checkLimit,
+  describe,
   isGeneratorFunction,
   label,
 } from "./_validate.ts";
@@ -479,11 +480,4 @@ function ownsCancellation(scope: CancelScope): boolean {
   const parent = internals.parentOf(scope);
   return scope.cancelCalled &&
     !(parent !== undefined && !scope.shield && isCancelled(parent));
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return `thrown ${
-    typeof error === "string" ? JSON.stringify(error) : String(error)
-  }`;
 }

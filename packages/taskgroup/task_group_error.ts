@@ -1,4 +1,5 @@
 // Copyright the corral authors. MIT license.
+import { describe } from "./_validate.ts";
 
 /**
  * What a task group throws when its body or any of its tasks failed: an
@@ -44,11 +45,4 @@ export class TaskGroupError extends AggregateError {
     );
     this.name = "TaskGroupError";
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return `thrown ${
-    typeof error === "string" ? JSON.stringify(error) : String(error)
-  }`;
 }
