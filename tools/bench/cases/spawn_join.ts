@@ -38,6 +38,17 @@ export const spawnJoin: Readonly<Record<string, ScalingFn | undefined>> = {
     return sum(await Promise.all(tasks));
   },
 
+  // The same from inside a context, where a task group always is: Deno's
+  // AsyncLocalStorage.run copies the current context on every entry, so this
+  // is the floor for one context change per task.
+  rawAlsInContext(n) {
+    return storage.run(-1, async () => {
+      const tasks: Promise<number>[] = [];
+      for (let i = 0; i < n; i++) tasks.push(storage.run(i, trivial, i));
+      return sum(await Promise.all(tasks));
+    });
+  },
+
   effection(n) {
     // One task per item with `spawn`, joined in order; the body bridges to
     // the same async function (`call`), which is how Effection code awaits.
@@ -82,6 +93,8 @@ export const benchmarks: readonly Benchmark[] = [
       raw: "`Promise.all` over N async functions",
       rawAls:
         "the same, each task started inside its own `AsyncLocalStorage.run`",
+      rawAlsInContext:
+        "the same, started from inside a context (as a task group always is)",
       effection: "`run` + N × `spawn(() => call(fn))`, then `yield* task` each",
       effect:
         '`Effect.forEach(items, i => Effect.promise(fn), { concurrency: "unbounded" })`',
