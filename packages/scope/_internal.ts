@@ -51,6 +51,11 @@ export interface ScopeInternals {
   ): void;
   /** Marks the task or group `scope` belongs to (task tree view). */
   setOwner(scope: CancelScope, owner: object): void;
+  /**
+   * Rule 3: whether `scope` would absorb a `Cancelled` reaching its exit now
+   * (it is cancelled and no cancelled ancestor is visible from it).
+   */
+  ownsCancellation(scope: CancelScope): boolean;
   /** What cancelled `scope` itself (not an enclosing scope), if anything. */
   ownCancelSource(scope: CancelScope): CancelSource | undefined;
   /** The task or group `scope` belongs to, if any. */

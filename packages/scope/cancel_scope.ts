@@ -453,18 +453,20 @@ export class CancelScope {
   /**
    * Rule 3 (owner): a Cancelled is absorbed by the outermost cancelled scope
    * reachable without crossing a shield. Decided here, as it reaches our
-   * exit: we absorb only if we are cancelled and no cancelled ancestor is
-   * visible from us; otherwise it goes on out. Sets `cancelCaught`.
+   * exit: we absorb only if we own the cancellation; otherwise it goes on
+   * out. Sets `cancelCaught`.
    */
   #absorbs(error: unknown): boolean {
-    if (
-      error instanceof Cancelled && this.#effectivelyCancelled &&
-      !this.#parentCancellationIsVisible
-    ) {
+    if (error instanceof Cancelled && this.#ownsCancellation) {
       this.#cancelCaught = true;
       return true;
     }
     return false;
+  }
+
+  /** Rule 3: we are cancelled, and no cancelled ancestor is visible from us. */
+  get #ownsCancellation(): boolean {
+    return this.#effectivelyCancelled && !this.#parentCancellationIsVisible;
   }
 
   #link(parent: CancelScope | undefined): void {
@@ -641,6 +643,7 @@ export class CancelScope {
     };
     internals.ownerOf = (scope) => scope.#owner;
     internals.ownCancelSource = (scope) => scope.#ownSource;
+    internals.ownsCancellation = (scope) => scope.#ownsCancellation;
     internals.runWithClock = (scope, clock, fn) =>
       scope.#start(undefined, clock, fn);
     internals.reparent = (scope, parent) => {

@@ -412,7 +412,7 @@ export class TaskGroup {
       // are ours (cancel()), rule 11: leave cleanly, with the body's value
       // if it finished (a Cancelled thrown here would make run() return
       // undefined and set cancelCaught).
-      if (!ownsCancellation(this.#scope) || !bodyFinished) {
+      if (!internals.ownsCancellation(this.#scope) || !bodyFinished) {
         throw this.#cancelled;
       }
     }
@@ -473,11 +473,4 @@ export function taskGroup<T>(
 /** Whether checkpoints in `scope` throw now. */
 function isCancelled(scope: CancelScope): boolean {
   return internals.pendingCancellation(scope) !== undefined;
-}
-
-/** Rule 3, seen from the group: would `scope` absorb a Cancelled now? */
-function ownsCancellation(scope: CancelScope): boolean {
-  const parent = internals.parentOf(scope);
-  return scope.cancelCalled &&
-    !(parent !== undefined && !scope.shield && isCancelled(parent));
 }
