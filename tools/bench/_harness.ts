@@ -433,3 +433,16 @@ async function measureMemory(
     rounds++;
   }
 }
+
+/** Counts tasks in; resolves `all` when the `n`th arrives. */
+export function startLine(n: number): { arrive(): void; all: Promise<void> } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  let arrived = 0;
+  if (n === 0) resolve();
+  return {
+    arrive() {
+      if (++arrived === n) resolve();
+    },
+    all: promise,
+  };
+}

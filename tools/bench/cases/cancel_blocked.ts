@@ -11,22 +11,14 @@
  * @module
  */
 import { Effect, effection, Fiber } from "../deps.ts";
-import { type Benchmark, type BlockedFn, runChild } from "../_harness.ts";
+import {
+  type Benchmark,
+  type BlockedFn,
+  runChild,
+  startLine,
+} from "../_harness.ts";
 import { taskGroup } from "../../../packages/taskgroup/mod.ts";
 import { sleepForever } from "../../../packages/scope/mod.ts";
-
-/** Counts tasks in; resolves `all` when the `n`th arrives. */
-function startLine(n: number): { arrive(): void; all: Promise<void> } {
-  const { promise, resolve } = Promise.withResolvers<void>();
-  let arrived = 0;
-  if (n === 0) resolve();
-  return {
-    arrive() {
-      if (++arrived === n) resolve();
-    },
-    all: promise,
-  };
-}
 
 /** Waits until `signal` aborts, then rejects with its reason. */
 function aborted(signal: AbortSignal): Promise<never> {

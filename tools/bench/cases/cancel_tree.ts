@@ -24,7 +24,12 @@
  * @module
  */
 import { Effect, effection, Fiber } from "../deps.ts";
-import { type Benchmark, type BlockedFn, runChild } from "../_harness.ts";
+import {
+  type Benchmark,
+  type BlockedFn,
+  runChild,
+  startLine,
+} from "../_harness.ts";
 import { CancelScope, sleepForever } from "../../../packages/scope/mod.ts";
 
 const FAN_OUT = 10;
@@ -35,18 +40,6 @@ function childrenOf(i: number, n: number): number[] {
   const first = FAN_OUT * i + 1;
   for (let c = first; c < first + FAN_OUT && c < n; c++) children.push(c);
   return children;
-}
-
-/** Counts arrivals in; resolves `all` when the `n`th arrives. */
-function startLine(n: number): { arrive(): void; all: Promise<void> } {
-  const { promise, resolve } = Promise.withResolvers<void>();
-  let arrived = 0;
-  return {
-    arrive() {
-      if (++arrived === n) resolve();
-    },
-    all: promise,
-  };
 }
 
 /** Waits until `signal` aborts, then rejects with its reason. */
