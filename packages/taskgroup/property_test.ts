@@ -334,11 +334,19 @@ async function runStep(run: Run, step: Step, ctx: Context): Promise<void> {
       await runGroup(run, step.limit, step.body, ctx.groups);
       return;
     case "moveOnAfter":
-      await moveOnAfter(step.ms, () => runScript(run, step.script, ctx));
+      await checkOwner(
+        run,
+        (body) => moveOnAfter(step.ms, body),
+        () => runScript(run, step.script, ctx),
+      );
       return;
     case "failAfter":
       try {
-        await failAfter(step.ms, () => runScript(run, step.script, ctx));
+        await checkOwner(
+          run,
+          (body) => failAfter(step.ms, body),
+          () => runScript(run, step.script, ctx),
+        );
       } catch (error) {
         // A TimeoutError is made by the library, once; nested failAfters
         // let an inner one pass, so count each object once.
@@ -353,8 +361,10 @@ async function runStep(run: Run, step: Step, ctx: Context): Promise<void> {
       }
       return;
     case "shield":
-      await shielded(() =>
-        runScript(run, step.script, { ...ctx, shields: ctx.shields + 1 })
+      await checkOwner(
+        run,
+        (body) => shielded(body),
+        () => runScript(run, step.script, { ...ctx, shields: ctx.shields + 1 }),
       );
       return;
   }
@@ -502,6 +512,34 @@ async function startTask(
     }
     run.startRejections.push(error);
     coverage.startRejected++;
+  }
+}
+
+/**
+ * Rules 3 and 4 on every scope a script opens: `cancelCaught` only on the
+ * scope that owns the cancellation (it was cancelled itself), and never on a
+ * scope that let a `Cancelled` out.
+ */
+async function checkOwner(
+  run: Run,
+  helper: (body: (scope: CancelScope) => Promise<void>) => Promise<unknown>,
+  body: () => Promise<void>,
+): Promise<void> {
+  let opened: CancelScope | undefined;
+  try {
+    await helper((scope) => {
+      opened = scope;
+      return body();
+    });
+  } catch (error) {
+    if (error instanceof Cancelled && opened?.cancelCaught) {
+      run.violate("rule 3", "a scope caught a Cancelled and let one out");
+    }
+    throw error;
+  } finally {
+    if (opened?.cancelCaught && !opened.cancelCalled) {
+      run.violate("rule 4", "cancelCaught on a scope that was not cancelled");
+    }
   }
 }
 
@@ -740,6 +778,13 @@ const seed = envNumber("PROPERTY_SEED") ?? 0x5eed_0010;
 
 Deno.test("property: random task trees keep rules 10-16", async () => {
   let treesRun = 0;
+  // Rule 16: no task, handle or group ever leaves a rejection unhandled.
+  const unhandled: unknown[] = [];
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    unhandled.push(event.reason);
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
   await fc.assert(
     fc.asyncProperty(trees, async (tree) => {
       treesRun++;
@@ -748,6 +793,10 @@ Deno.test("property: random task trees keep rules 10-16", async () => {
     }),
     { numRuns: runs, seed },
   );
+  // Let any late rejection reach the listener before looking.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  assert.deepEqual(unhandled, [], "unhandled rejections");
   assert.equal(treesRun, runs, `ran ${treesRun} trees (seed ${seed})`);
   console.log(`${runs} trees (seed ${seed}):`, JSON.stringify(coverage));
   // Each situation came up in at least 1% of the trees.
