@@ -75,7 +75,7 @@ export function runChecks(tree: string, time: number): [string, boolean][] {
     ],
     [
       "task tree: printed mid-flight, with a race and its attempts",
-      /scope "req-\d"/.test(tree) && /group "race"/.test(tree) &&
+      /scope "req-\d \/quote"/.test(tree) && /group "race"/.test(tree) &&
       /task "attempt \d"/.test(tree),
     ],
     [

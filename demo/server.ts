@@ -14,7 +14,7 @@
  * @module
  */
 import { type RequestHandler, serve } from "@corral/interop";
-import { CancelScope, waitUnlessCancelled } from "@corral/scope";
+import { waitUnlessCancelled } from "@corral/scope";
 import type { TaskGroup } from "@corral/taskgroup";
 import { REQUEST_ID_HEADER, requestId, say, type Service } from "./log.ts";
 
@@ -50,6 +50,11 @@ export async function startServer(
         signal: shutdown.signal,
         shutdownSignals: [], // the demo stops its servers itself
         onListen: (addr) => started(addr.port),
+        // The task tree shows which request is which.
+        scopeName: (request) =>
+          `${request.headers.get(REQUEST_ID_HEADER) ?? "no-id"} ${
+            new URL(request.url).pathname
+          }`,
       });
       say("stopped", name);
     } finally {
@@ -67,17 +72,10 @@ export async function startServer(
   };
 }
 
-/**
- * Runs `handler` with the request's id in the context, inside a scope
- * named after it, so that the task tree shows which request is which.
- */
+/** Runs `handler` with the request's id in the context. */
 function withRequestId(handler: RequestHandler): RequestHandler {
   return function handleWithId(request, context) {
     const id = request.headers.get(REQUEST_ID_HEADER) ?? "no-id";
-    return requestId.run(id, async () => {
-      const named = new CancelScope({ name: id }); // never cancelled itself
-      const response = await named.run(() => handler(request, context));
-      return response ?? new Response(null, { status: 500 });
-    });
+    return requestId.run(id, () => handler(request, context));
   };
 }

@@ -25,6 +25,7 @@ export interface RequestConfig {
   onError:
     | ((error: unknown, request: Request) => Response | Promise<Response>)
     | undefined;
+  scopeName: ((request: Request) => string) | undefined;
 }
 
 /** Checks `handler`'s arguments; shared with `serve`. */
@@ -39,6 +40,7 @@ export function toRequestConfig(
     maxTimeout = Infinity,
     defaultTimeout = Infinity,
     onError,
+    scopeName,
   } = options;
   if (timeoutHeader !== null && typeof timeoutHeader !== "string") {
     throw new TypeError(
@@ -50,12 +52,14 @@ export function toRequestConfig(
   checkDuration(action, "maxTimeout", maxTimeout);
   checkDuration(action, "defaultTimeout", defaultTimeout);
   if (onError !== undefined) checkFunction(action, onError, "onError");
+  if (scopeName !== undefined) checkFunction(action, scopeName, "scopeName");
   return {
     fn: fn as RequestHandler,
     timeoutHeader,
     maxTimeout,
     defaultTimeout,
     onError,
+    scopeName,
   };
 }
 
@@ -171,7 +175,9 @@ export async function handleRequest(
     config.maxTimeout,
   );
   const scope = new CancelScope({
-    name: `${request.method} ${pathOf(request.url)}`,
+    name: config.scopeName === undefined
+      ? `${request.method} ${pathOf(request.url)}`
+      : String(config.scopeName(request)),
     timeout: timeout === Infinity ? undefined : timeout,
   });
   const watch = new DisconnectWatch(request, scope);

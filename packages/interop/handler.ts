@@ -69,6 +69,12 @@ export interface HandlerOptions {
    * the client gets a bare 500.
    */
   onError?: (error: unknown, request: Request) => Response | Promise<Response>;
+  /**
+   * Names each request's scope, for errors and `taskTree()`; for example
+   * after a request id header, so that concurrent requests to one path can
+   * be told apart. @default {(request) => "GET /path"}
+   */
+  scopeName?: (request: Request) => string;
 }
 
 /**

@@ -54,6 +54,21 @@ Deno.test("handler() runs each request in its own scope, named after method and 
   }]);
 });
 
+Deno.test("handler() names each request's scope with scopeName when given", async () => {
+  const names: string[] = [];
+  await using server = serveHandler((_request, { scope }) => {
+    names.push(scope.name);
+    return new Response("ok");
+  }, { scopeName: (request) => `request ${request.headers.get("x-id")}` });
+  for (const id of ["a", "b"]) {
+    const response = await fetch(`${server.url}/same`, {
+      headers: { "x-id": id },
+    });
+    await response.text();
+  }
+  assert.deepEqual(names, ["request a", "request b"]);
+});
+
 Deno.test("handler() cancels the request's scope when the client disconnects", async () => {
   const entered = deferred();
   const cancelled = deferred<Cancelled>();
@@ -404,6 +419,14 @@ Deno.test("handler() throws for bad input", () => {
       name: "TypeError",
       message:
         `Cannot create handler: 'onError' must be a function: current value is "log"`,
+    },
+  );
+  assert.throws(
+    () => handler(fn, { scopeName: "id" as unknown as () => string }),
+    {
+      name: "TypeError",
+      message:
+        `Cannot create handler: 'scopeName' must be a function: current value is "id"`,
     },
   );
 });
