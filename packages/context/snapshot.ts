@@ -1,5 +1,9 @@
 // Copyright the corral authors. MIT license.
-import { type Mapping, storage } from "./_storage.ts";
+import { type Mapping, storage as importedStorage } from "./_storage.ts";
+
+// A module-local copy: reading an imported binding costs a hole check on
+// every access.
+const storage = importedStorage;
 import { checkFunction } from "./_check.ts";
 
 /**
