@@ -1,0 +1,146 @@
+// Copyright the corral authors. MIT license.
+/**
+ * Paired ratios for the nanosecond targets: each corral operation and the
+ * `AsyncLocalStorage` operation it is built on, interleaved round by round in
+ * ONE process, so both see the same JIT, heap and CPU state. `main.ts` runs
+ * each implementation in its own process, which is right for the scaling
+ * cases but lets ratios of a few nanoseconds move by ±30% between processes.
+ *
+ * ```sh
+ * deno run -A --v8-flags=--expose-gc tools/bench/paired.ts   # or: deno task bench:paired
+ * ```
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { Variable } from "../../packages/context/mod.ts";
+import { CancelScope } from "../../packages/scope/mod.ts";
+
+const storage = new AsyncLocalStorage<unknown>();
+const variable = new Variable<unknown>({ name: "paired" });
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+function returnOne(): number {
+  return 1;
+}
+// deno-lint-ignore require-await
+async function resolveOne(): Promise<number> {
+  return 1;
+}
+
+interface Pair {
+  name: string;
+  target: number;
+  iterations: number;
+  baseline: () => unknown;
+  corral: () => unknown;
+}
+
+const N = 200_000;
+const pairs: Pair[] = [
+  {
+    name: "context/get: Variable.get() / AsyncLocalStorage.getStore()",
+    target: 1.2,
+    iterations: 5_000_000,
+    // Both read inside a run of their own, as real code does.
+    baseline: () =>
+      storage.run(1, () => {
+        let sum = 0;
+        for (let i = 0; i < 5_000_000; i++) sum += storage.getStore() as number;
+        return sum;
+      }),
+    corral: () =>
+      variable.run(1, () => {
+        let sum = 0;
+        for (let i = 0; i < 5_000_000; i++) sum += variable.get() as number;
+        return sum;
+      }),
+  },
+  {
+    name: "context/run: Variable.run(v, fn) / AsyncLocalStorage.run(v, fn)",
+    target: 1.3,
+    iterations: N,
+    baseline: () => {
+      let sum = 0;
+      for (let i = 0; i < N; i++) sum += storage.run(i, returnOne);
+      return sum;
+    },
+    corral: () => {
+      let sum = 0;
+      for (let i = 0; i < N; i++) sum += variable.run(i, returnOne);
+      return sum;
+    },
+  },
+  {
+    name: "scope/enter-leave: await scope.run(fn) / await storage.run(i, fn)",
+    target: 2,
+    iterations: N,
+    baseline: async () => {
+      let sum = 0;
+      for (let i = 0; i < N; i++) sum += await storage.run(i, returnOne);
+      return sum;
+    },
+    corral: async () => {
+      let sum = 0;
+      for (let i = 0; i < N; i++) {
+        sum += (await new CancelScope().run(returnOne)) ?? 0;
+      }
+      return sum;
+    },
+  },
+  {
+    name: "scope/enter-leave-async: the same with an async fn",
+    target: 2,
+    iterations: N,
+    baseline: async () => {
+      let sum = 0;
+      for (let i = 0; i < N; i++) sum += await storage.run(i, resolveOne);
+      return sum;
+    },
+    corral: async () => {
+      let sum = 0;
+      for (let i = 0; i < N; i++) {
+        sum += (await new CancelScope().run(resolveOne)) ?? 0;
+      }
+      return sum;
+    },
+  },
+];
+
+async function nsPerOp(fn: () => unknown, iterations: number): Promise<number> {
+  gc();
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) * 1e6 / iterations;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const ROUNDS = 9;
+console.log(
+  "benchmark".padEnd(68),
+  "baseline",
+  "  corral",
+  "  ratio",
+  "target",
+);
+for (const pair of pairs) {
+  await pair.baseline();
+  await pair.corral();
+  const baseline: number[] = [], corral: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    baseline.push(await nsPerOp(pair.baseline, pair.iterations));
+    corral.push(await nsPerOp(pair.corral, pair.iterations));
+  }
+  const ratio = median(corral.map((c, i) => c / baseline[i]!));
+  console.log(
+    pair.name.padEnd(68),
+    `${median(baseline).toFixed(1)} ns`.padStart(8),
+    `${median(corral).toFixed(1)} ns`.padStart(8),
+    `${ratio.toFixed(2)}×`.padStart(7),
+    `≤ ${pair.target}× ${ratio <= pair.target ? "PASS" : "FAIL"}`,
+  );
+}
