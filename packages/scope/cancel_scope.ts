@@ -447,7 +447,10 @@ export class CancelScope {
       settle(this, failed, outcome);
       return resolvedUndefined;
     }
-    return failed ? Promise.reject(outcome) : Promise.resolve(outcome as T);
+    if (failed) return Promise.reject(outcome);
+    return outcome === undefined
+      ? resolvedUndefined
+      : Promise.resolve(outcome as T);
   }
 
   /**
