@@ -20,6 +20,27 @@ import {
 import { taskGroup } from "../../../packages/taskgroup/mod.ts";
 import { sleepForever } from "../../../packages/scope/mod.ts";
 
+/**
+ * Starts `n` copies of `task`, waits until all are blocked, and returns how
+ * to cancel them: abort `parent`, then wait for every task to exit.
+ */
+async function startAll(
+  n: number,
+  task: () => Promise<void>,
+  line: { all: Promise<void> },
+  parent: AbortController,
+): Promise<{ cancelAll(): Promise<void> }> {
+  const tasks: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) tasks.push(task());
+  await line.all;
+  return {
+    async cancelAll() {
+      parent.abort();
+      await Promise.all(tasks);
+    },
+  };
+}
+
 /** Waits until `signal` aborts, then rejects with its reason. */
 function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
@@ -55,15 +76,7 @@ export const cancelBlocked: Readonly<Record<string, BlockedFn | undefined>> = {
         children.delete(controller);
       }
     }
-    const tasks: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) tasks.push(task());
-    await line.all;
-    return {
-      async cancelAll() {
-        parent.abort();
-        await Promise.all(tasks);
-      },
-    };
+    return await startAll(n, task, line, parent);
   },
 
   /**
@@ -89,15 +102,7 @@ export const cancelBlocked: Readonly<Record<string, BlockedFn | undefined>> = {
         signal.removeEventListener("abort", onAbort!);
       }
     }
-    const tasks: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) tasks.push(task());
-    await line.all;
-    return {
-      async cancelAll() {
-        parent.abort();
-        await Promise.all(tasks);
-      },
-    };
+    return await startAll(n, task, line, parent);
   },
 
   /** N `suspend()` tasks in a scope from `createScope()`, then `destroy()`. */
