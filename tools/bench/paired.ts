@@ -126,6 +126,7 @@ console.log(
   "  corral",
   "  ratio",
   "target",
+  "        middle half of the rounds",
 );
 for (const pair of pairs) {
   await pair.baseline();
@@ -135,12 +136,15 @@ for (const pair of pairs) {
     baseline.push(await nsPerOp(pair.baseline, pair.iterations));
     corral.push(await nsPerOp(pair.corral, pair.iterations));
   }
-  const ratio = median(corral.map((c, i) => c / baseline[i]!));
+  const ratios = corral.map((c, i) => c / baseline[i]!).sort((a, b) => a - b);
+  const ratio = median(ratios);
   console.log(
     pair.name.padEnd(68),
     `${median(baseline).toFixed(1)} ns`.padStart(8),
     `${median(corral).toFixed(1)} ns`.padStart(8),
     `${ratio.toFixed(2)}×`.padStart(7),
     `≤ ${pair.target}× ${ratio <= pair.target ? "PASS" : "FAIL"}`,
+    // The middle half of the rounds' ratios: how much the rounds agree.
+    `(rounds: ${ratios[2]!.toFixed(2)}–${ratios[ROUNDS - 3]!.toFixed(2)}×)`,
   );
 }
