@@ -135,6 +135,40 @@ Deno.test("Variable.run() passes the arguments and calls fn with this undefined"
   assert.equal(seenThis, undefined);
 });
 
+Deno.test("Variable.run() passes any number of arguments, undefined ones included", () => {
+  const ctx = new Variable<string>();
+  const collect = function (this: unknown, ...args: unknown[]) {
+    return [this, args.length, ...args, ctx.get()];
+  };
+  // Up to three arguments take a path without an array, more take another.
+  assert.deepEqual(ctx.run("v", collect), [undefined, 0, "v"]);
+  assert.deepEqual(ctx.run("v", collect, undefined), [
+    undefined,
+    1,
+    undefined,
+    "v",
+  ]);
+  assert.deepEqual(ctx.run("v", collect, 1, 2), [undefined, 2, 1, 2, "v"]);
+  assert.deepEqual(ctx.run("v", collect, 1, 2, 3), [
+    undefined,
+    3,
+    1,
+    2,
+    3,
+    "v",
+  ]);
+  assert.deepEqual(ctx.run("v", collect, 1, 2, 3, 4, 5), [
+    undefined,
+    5,
+    1,
+    2,
+    3,
+    4,
+    5,
+    "v",
+  ]);
+});
+
 // test262: Variable/constructor-name.js, constructor-name-defaults-to-empty-string.js
 Deno.test("Variable.name is the name given, as a string, or the empty string", () => {
   assert.equal(new Variable().name, "");

@@ -89,6 +89,85 @@ testUnderEachParent(
   },
 );
 
+testUnderEachParent(
+  "CancelScope.run() exits each scope as its own body settles, in any order",
+  async () => {
+    // A native promise's outcome comes back through callbacks shared by all
+    // scopes, which find their scope from the context: each must exit its
+    // own scope, and absorb only its own cancellation.
+    const release: (() => void)[] = [];
+    const scopes = ["a", "b", "c"].map((name) => new CancelScope({ name }));
+    const runs = scopes.map((scope, i) =>
+      scope.run(async () => {
+        await new Promise<void>((resolve) => release[i] = resolve);
+        if (i === 1) {
+          scope.cancel();
+          await checkpoint(); // absorbed by b alone
+        }
+        return scope.name;
+      })
+    );
+    await checkpoint();
+    for (const i of [2, 1, 0]) {
+      release[i]!();
+      assert.equal(await runs[i], i === 1 ? undefined : scopes[i]!.name);
+      assert.match(String(scopes[i]), /exited/);
+      for (const j of [0, 1, 2].filter((j) => j < i)) {
+        assert.match(String(scopes[j]), /active/);
+      }
+    }
+    assert.deepEqual(scopes.map((scope) => scope.cancelCaught), [
+      false,
+      true,
+      false,
+    ]);
+  },
+);
+
+testUnderEachParent(
+  "CancelScope.run() awaits a foreign thenable or a Promise subclass as await would",
+  async () => {
+    class Tracked<T> extends Promise<T> {}
+    // Typed as a promise, which is all `run()` accepts; it is not one.
+    const thenable = (
+      settle: (ok: (v: string) => void, fail: (e: unknown) => void) => void,
+    ) =>
+      ({
+        then(ok: (v: string) => void, fail: (e: unknown) => void) {
+          queueMicrotask(() => settle(ok, fail));
+        },
+      }) as unknown as Promise<string>;
+    assert.equal(
+      await new CancelScope().run(() => thenable((ok) => ok("thenable"))),
+      "thenable",
+    );
+    assert.equal(
+      await new CancelScope().run(() =>
+        Tracked.resolve("subclass") as Promise<string>
+      ),
+      "subclass",
+    );
+    // A Cancelled the scope owns is absorbed, whichever way it comes back.
+    const owner = new CancelScope({ name: "owner" });
+    const result = await owner.run(() =>
+      thenable((_, fail) => {
+        owner.cancel();
+        fail(owner.reason);
+      })
+    );
+    assert.equal(result, undefined);
+    assert.ok(owner.cancelCaught);
+    // Anything else goes on out, and the scope has exited by then.
+    const failing = new CancelScope({ name: "failing" });
+    const failure = new Error("from a subclass");
+    await assert.rejects(
+      failing.run(() => Tracked.reject(failure) as Promise<never>),
+      (error) => error === failure,
+    );
+    assert.match(String(failing), /exited/);
+  },
+);
+
 Deno.test("CancelScope.toString() shows the state", async () => {
   // trio: test_run.py::test_cancel_scope_repr (semantics #17)
   const clock = new MockClock();
