@@ -157,7 +157,10 @@ export class TaskGroup {
   ): Task<R> {
     const name = options?.name === undefined ? "" : String(options.name);
     this.#checkSpawn("spawn", name, fn);
-    const task = new Task<R>(name, new CancelScope({ name }));
+    const task = new Task<R>(
+      name,
+      new CancelScope(name === "" ? undefined : { name }),
+    );
     this.#unsettled++;
     if (this.#hasFreeSlot()) this.#launch(task, fn);
     else {
