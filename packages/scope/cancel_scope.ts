@@ -221,8 +221,7 @@ export class CancelScope {
   /** The task or group this scope belongs to, for the task tree view. */
   #owner: object | undefined;
   /** A task's outcome goes here when it ends (see `#runBody`). */
-  // deno-lint-ignore no-explicit-any
-  #settle: Settle<any> | undefined;
+  #settle: Settle<unknown> | undefined;
 
   #setFlag(flag: number, value: boolean): void {
     this.#flags = value ? this.#flags | flag : this.#flags & ~flag;
