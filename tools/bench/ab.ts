@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { median } from "./_report.ts";
 
 interface Result {
   /** Median ns per task of the bundle imported first, then the second. */
@@ -82,17 +83,16 @@ async function measure(first: string, second: string, n: number) {
   console.log(JSON.stringify(result));
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function run(args: string[], cwd?: string): Promise<string> {
-  const output = await new Deno.Command(Deno.execPath(), { args, cwd })
-    .output();
+/** Runs a program to its end and returns its output; throws if it failed. */
+async function run(
+  program: string,
+  args: string[],
+  cwd?: string,
+): Promise<string> {
+  const output = await new Deno.Command(program, { args, cwd }).output();
   if (!output.success) {
     throw new Error(
-      `deno ${args.join(" ")} failed:\n${
+      `${program} ${args.join(" ")} failed:\n${
         new TextDecoder().decode(output.stderr)
       }`,
     );
@@ -100,16 +100,7 @@ async function run(args: string[], cwd?: string): Promise<string> {
   return new TextDecoder().decode(output.stdout);
 }
 
-async function git(args: string[]): Promise<void> {
-  const output = await new Deno.Command("git", { args }).output();
-  if (!output.success) {
-    throw new Error(
-      `git ${args.join(" ")} failed:\n${
-        new TextDecoder().decode(output.stderr)
-      }`,
-    );
-  }
-}
+const deno = Deno.execPath();
 
 /** Parent: bundles both versions and runs a child per import order. */
 async function main(revision: string, n: number) {
@@ -117,14 +108,22 @@ async function main(revision: string, n: number) {
   const temp = await Deno.makeTempDir({ prefix: "corral-ab-" });
   const tree = `${temp}/tree`;
   try {
-    await git(["-C", root, "worktree", "add", "--detach", tree, revision]);
+    await run("git", [
+      "-C",
+      root,
+      "worktree",
+      "add",
+      "--detach",
+      tree,
+      revision,
+    ]);
     const entry = "packages/taskgroup/mod.ts";
     const base = `${temp}/base.js`, head = `${temp}/head.js`;
-    await run(["bundle", "--quiet", entry, "-o", base], tree);
-    await run(["bundle", "--quiet", entry, "-o", head], root);
+    await run(deno, ["bundle", "--quiet", entry, "-o", base], tree);
+    await run(deno, ["bundle", "--quiet", entry, "-o", head], root);
     const self = new URL(import.meta.url).pathname;
     const child = (first: string, second: string) =>
-      run([
+      run(deno, [
         "run",
         "-A",
         "--v8-flags=--expose-gc",
@@ -154,7 +153,7 @@ async function main(revision: string, n: number) {
       } B`,
     );
   } finally {
-    await git(["-C", root, "worktree", "remove", "--force", tree]).catch(
+    await run("git", ["-C", root, "worktree", "remove", "--force", tree]).catch(
       () => {},
     );
     await Deno.remove(temp, { recursive: true });

@@ -15,6 +15,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Variable } from "../../packages/context/mod.ts";
 import { CancelScope } from "../../packages/scope/mod.ts";
+import { median } from "./_report.ts";
 
 const storage = new AsyncLocalStorage<unknown>();
 const variable = new Variable<unknown>({ name: "paired" });
@@ -112,11 +113,6 @@ async function nsPerOp(fn: () => unknown, iterations: number): Promise<number> {
   const start = performance.now();
   await fn();
   return (performance.now() - start) * 1e6 / iterations;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 const ROUNDS = 9;
