@@ -1427,3 +1427,23 @@ Deno.test("cleanup: a task that cancels the group from its finally does not hang
     assert.equal(value, undefined);
   });
 });
+
+Deno.test("a group cancelled by a failing task says so in its scope's toString()", async () => {
+  // The scope records what cancelled it (rule 5's own source, kept beside the
+  // Cancelled): a task failure, not an explicit cancel or a deadline.
+  let scope: CancelScope | undefined;
+  await assert.rejects(
+    taskGroup(async (group) => {
+      scope = group.scope;
+      group.spawn(() => {
+        throw new Error("child failed");
+      });
+      await sleepForever();
+    }, { name: "failing" }),
+    TaskGroupError,
+  );
+  assert.equal(
+    String(scope),
+    'CancelScope "failing" (exited, cancelled by its task group)',
+  );
+});
