@@ -4,7 +4,8 @@
  * `await`, promise callbacks, timers and spawned tasks, in the shape of the
  * TC39 `AsyncContext` proposal: {@linkcode Variable}, {@linkcode Snapshot},
  * {@linkcode bindGenerator}. The backend is native `AsyncContext` where the
- * runtime has it, else `AsyncLocalStorage` ({@linkcode contextBackend}).
+ * runtime has it; on Deno, the context slot under Deno's `AsyncLocalStorage`,
+ * used directly; else `AsyncLocalStorage` ({@linkcode contextBackend}).
  *
  * @example Usage
  * ```ts

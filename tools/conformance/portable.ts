@@ -15,7 +15,9 @@ test(
   "portable: @corral/context loads anywhere; without a backend the first use says why",
   () => {
     assert.ok(
-      ["AsyncContext", "AsyncLocalStorage", "none"].includes(contextBackend),
+      ["AsyncContext", "Deno", "AsyncLocalStorage", "none"].includes(
+        contextBackend,
+      ),
     );
     const variable = new Variable<number>({ name: "n", defaultValue: 0 });
     if (contextBackend === "none") {
