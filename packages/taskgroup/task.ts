@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-import type { CancelScope } from "@corral/scope";
+import { CancelScope } from "@corral/scope";
 import { internals } from "@corral/scope/internal";
 
 /** How a task ended: its value, or what it threw. */
@@ -117,6 +117,13 @@ export class Task<R> {
       : "failed";
     return `Task${this.#name === "" ? "" : ` "${this.#name}"`} (${state})`;
   }
+
+  /**
+   * One idle handle that lives as long as this module, so V8 keeps the
+   * layout of tasks (and the optimized code that expects it) through a full
+   * garbage collection with no task alive; see `CancelScope`.
+   */
+  static readonly #keepsLayoutAlive = new Task("", new CancelScope());
 
   static {
     settleTask = (task, outcome) => {

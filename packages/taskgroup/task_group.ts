@@ -422,6 +422,12 @@ export class TaskGroup {
     return value;
   }
 
+  /**
+   * One idle group that lives as long as this module, so V8 keeps the
+   * layout of groups through a full garbage collection; see `CancelScope`.
+   */
+  static readonly #keepsLayoutAlive = new TaskGroup();
+
   static {
     runGroup = (group, body) => group.#scope.run(() => group.#run(body));
   }
