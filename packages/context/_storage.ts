@@ -146,16 +146,20 @@ function slotStorage(
   slot: number,
 ): Storage {
   /**
-   * The context for `run`: the current one with our mapping changed. A
-   * context of ours is copied with `slice()`. Anything else is empty or one
+   * The context for `run`: the current one with our mapping changed. An
+   * array (ours, or another copy's of this module) is copied with `slice()`. Anything else is empty or one
    * of Deno's (an `AsyncLocalStorage.run` inside ours): its entries are
    * copied into a new array, with `undefined` where it has none, so the
    * array has no holes (a hole would be read through `Array.prototype`).
    */
   function withMapping(previous: unknown, mapping: Mapping | undefined) {
     let context: unknown[];
-    if (Array.isArray(previous)) context = previous.slice();
-    else {
+    if (Array.isArray(previous)) {
+      context = previous.slice();
+      // Shorter than our slot only if another copy of this module (another
+      // version, say) made it, with a slot below ours.
+      while (context.length < slot) context.push(undefined);
+    } else {
       const entries = previous as Record<string, unknown> | undefined;
       let length = slot + 1;
       for (const key in entries) length = Math.max(length, Number(key) + 1);

@@ -300,3 +300,23 @@ Deno.test("enterWith inside a variable's run ends with that run", () => {
   assert.equal(storage.getStore(), undefined);
   assert.equal(variable.get(), undefined);
 });
+
+Deno.test("two copies of this module in one process keep each other's values", async () => {
+  // Another URL is another module instance, as with two versions from JSR:
+  // its own storage, and on Deno its own slot in the context.
+  const copy: typeof import("./mod.ts") = await import("./mod.ts?copy");
+  const theirs = new copy.Variable<string>({ name: "theirs" });
+  const read = () => `${variable.get()}/${theirs.get()}`;
+  const seen = await variable.run(
+    "ours",
+    () =>
+      theirs.run("theirs", () =>
+        variable.run("ours again", async () => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          const inner = read();
+          return [inner, await theirs.run("theirs again", async () => read())];
+        })),
+  );
+  assert.deepEqual(seen, ["ours again/theirs", "ours again/theirs again"]);
+  assert.equal(read(), "undefined/undefined");
+});
