@@ -314,7 +314,13 @@ Deno.test("two copies of this module in one process keep each other's values", a
         variable.run("ours again", async () => {
           await new Promise((resolve) => setTimeout(resolve, 1));
           const inner = read();
-          return [inner, await theirs.run("theirs again", async () => read())];
+          return [
+            inner,
+            await theirs.run("theirs again", async () => {
+              await null;
+              return read();
+            }),
+          ];
         })),
   );
   assert.deepEqual(seen, ["ours again/theirs", "ours again/theirs again"]);
