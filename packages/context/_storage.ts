@@ -1,14 +1,14 @@
 // Copyright the corral authors. MIT license.
 /**
- * The one storage slot behind every {@linkcode Variable}. Internal: none of
- * this is for users.
+ * Where the values of every {@linkcode Variable} live. Internal: none of this
+ * is for users.
  *
- * All variables share one slot that holds a `Mapping` (pairs of variable
- * and value). A mapping is never changed after it is stored: `Variable.run`
- * stores a copy with one entry changed. That is what makes a `Snapshot` O(1)
- * in the number of variables (it keeps a reference to the current mapping)
- * and what makes the values immune to code that runs later (TC39 has no
- * `set()`, and neither do we).
+ * A context is a persistent list of frames, one per variable that has a
+ * value, the variable run last first. A frame is never changed after it is
+ * stored: `Variable.run` stores a new head, and copies only the frames in
+ * front of the one it replaces. That makes a `Snapshot` O(1) in the number
+ * of variables (it keeps the head), and makes the values immune to code that
+ * runs later (TC39 has no `set()`, and neither do we).
  *
  * Backend order (DESIGN "Public API contract"): a native `AsyncContext`
  * where the runtime has one; else, on Deno, the context slot that Deno's own
@@ -22,22 +22,45 @@
  */
 
 /**
- * A context: the value of every variable that has one, as a flat list of
- * pairs `[variable, value, variable, value, ...]`. Never mutated once stored.
- * A flat array, not a `Map`: a context holds a handful of variables, so a
- * linear scan beats hashing, and `run` copies it with one `slice()` (a
- * `Map` copy walks an iterator and allocates a hash table: it doubled the
- * cost of spawning a task).
+ * One variable's value, and the frames of the other variables. A list, not
+ * a `Map` or an array of pairs: a context holds a handful of variables, and
+ * the common `run` (a scope or task inside another, which sets the variable
+ * set last) shares the whole rest of the list instead of copying it.
  */
-export type Mapping = readonly unknown[];
+export interface Frame {
+  readonly variable: object;
+  readonly value: unknown;
+  readonly rest: Frame | undefined;
+}
 
-/** The two operations every backend provides, shaped like `AsyncLocalStorage`. */
+/**
+ * What every backend provides. `run` and `restore` pass exactly four
+ * arguments on to `fn`, which is always one of our own helpers: a fixed
+ * count needs no array of arguments on every scope entry and task spawn.
+ */
 export interface Storage {
-  getStore(): Mapping | undefined;
-  run<R, A extends unknown[]>(
-    mapping: Mapping | undefined,
-    fn: (...args: A) => R,
-    ...args: A
+  /** The value of `variable` in the current context, else `fallback`. */
+  find(variable: object, fallback: unknown): unknown;
+  /** Calls `fn(a, b, c, d)` with `variable` set to `value`. */
+  run<R>(
+    variable: object,
+    value: unknown,
+    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
+    a?: unknown,
+    b?: unknown,
+    c?: unknown,
+    d?: unknown,
+  ): R;
+  /** Every variable's value now, for `restore`; O(1). */
+  capture(): Frame | undefined;
+  /** Calls `fn(a, b, c, d)` with the variables as `capture` found them. */
+  restore<R>(
+    frame: Frame | undefined,
+    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
+    a?: unknown,
+    b?: unknown,
+    c?: unknown,
+    d?: unknown,
   ): R;
 }
 
@@ -48,9 +71,91 @@ export type ContextBackend =
   | "AsyncLocalStorage"
   | "none";
 
+/** The value of `variable` in the list from `frame`, else `fallback`. */
+function findIn(
+  frame: Frame | undefined,
+  variable: object,
+  fallback: unknown,
+): unknown {
+  for (; frame !== undefined; frame = frame.rest) {
+    if (frame.variable === variable) return frame.value;
+  }
+  return fallback;
+}
+
+/**
+ * The list from `frame` without `variable`'s frame: the frames in front of
+ * it are copied, the ones after it shared. The list itself if it has none.
+ */
+function without(
+  frame: Frame | undefined,
+  variable: object,
+): Frame | undefined {
+  let found = frame;
+  while (found !== undefined && found.variable !== variable) found = found.rest;
+  if (found === undefined) return frame;
+  const before: Frame[] = [];
+  for (let f = frame!; f !== found; f = f.rest!) before.push(f);
+  let list = found.rest;
+  for (let i = before.length - 1; i >= 0; i--) {
+    list = {
+      variable: before[i]!.variable,
+      value: before[i]!.value,
+      rest: list,
+    };
+  }
+  return list;
+}
+
+/** The new head when `variable` is set to `value` in the list from `head`. */
+function push(
+  head: Frame | undefined,
+  variable: object,
+  value: unknown,
+): Frame {
+  return {
+    variable,
+    value,
+    // Setting the variable set last (a scope in a scope): share the rest.
+    rest: head?.variable === variable ? head.rest : without(head, variable),
+  };
+}
+
+/**
+ * A `Storage` on one slot that holds the head frame: a native
+ * `AsyncContext.Variable` or an `AsyncLocalStorage`.
+ */
+function slotStorage(
+  get: () => Frame | undefined,
+  runIn: <R>(
+    head: Frame | undefined,
+    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+  ) => R,
+): Storage {
+  return {
+    find: (variable, fallback) => findIn(get(), variable, fallback),
+    run: (variable, value, fn, a, b, c, d) =>
+      runIn(push(get(), variable, value), fn, a, b, c, d),
+    capture: get,
+    restore: (frame, fn, a, b, c, d) => runIn(frame, fn, a, b, c, d),
+  };
+}
+
 interface NativeVariable {
-  get(): Mapping | undefined;
-  run<R>(value: Mapping | undefined, fn: () => R): R;
+  get(): Frame | undefined;
+  run<R>(value: Frame | undefined, fn: () => R): R;
+}
+interface AsyncLocalStorageLike {
+  getStore(): Frame | undefined;
+  run<R, A extends unknown[]>(
+    store: Frame | undefined,
+    fn: (...args: A) => R,
+    ...args: A
+  ): R;
 }
 interface RuntimeGlobals {
   AsyncContext?: { Variable: new () => NativeVariable };
@@ -65,11 +170,12 @@ interface DenoCore {
 }
 
 /**
- * The highest index we accept for our slot. Our context is an array that
- * reaches it, so a slot past a few dozen (a program that made hundreds of
- * `AsyncLocalStorage`s before importing us) would make every copy long.
+ * The highest index we accept for our entries. A context of ours is an array
+ * that reaches them, so indices past a few dozen (a program that made
+ * hundreds of `AsyncLocalStorage`s before importing us) would make every
+ * copy long.
  */
-const HIGHEST_SLOT = 63;
+const HIGHEST_INDEX = 63;
 
 /**
  * The context slot under Deno's `AsyncLocalStorage`, used directly.
@@ -85,9 +191,11 @@ const HIGHEST_SLOT = 63;
  *
  * `Deno[Deno.internal].core` has the slot's getter and setter. We keep the
  * format Deno's own variables read (`context[id]`) and copy (a spread), but
- * store a packed array: it is copied with one `slice()`. Our mapping sits at
- * an index we reserve by making one `AsyncVariable` (ids count up from 0),
- * so no variable of Deno's or of a user's ever takes it.
+ * store a packed array: it is copied with one `slice()`. Our head frame is
+ * kept inline, in three entries at indices we reserve by making three
+ * `AsyncVariable`s (ids count up from 0), so no variable of Deno's or of a
+ * user's ever takes them: the variable, its value, and the rest of the list.
+ * A task spawned in a group then costs one array, and no frame.
  *
  * This is not a public API of Deno, so it is used only if it behaves as
  * described: a self-test runs Deno's own `AsyncVariable` inside a context of
@@ -119,18 +227,24 @@ function denoSlotStorage(): Storage | undefined {
   }
   const outside = getAsyncContext();
   try {
-    setAsyncContext(undefined);
-    new AsyncVariable().enter(true);
-    const keys = Object.keys(getAsyncContext() ?? {});
-    const slot = Number(keys[0]);
+    // Reserve three indices: each new variable's `enter` from an empty
+    // context shows its id as the one key.
+    const reserved: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      setAsyncContext(undefined);
+      new AsyncVariable().enter(true);
+      const keys = Object.keys(getAsyncContext() ?? {});
+      reserved.push(keys.length === 1 ? Number(keys[0]) : NaN);
+    }
+    const [head, value, rest] = reserved as [number, number, number];
     if (
-      keys.length !== 1 || !Number.isInteger(slot) || slot < 0 ||
-      slot > HIGHEST_SLOT
+      !Number.isInteger(head) || head < 0 || value !== head + 1 ||
+      rest !== head + 2 || rest > HIGHEST_INDEX
     ) {
       return undefined;
     }
     setAsyncContext(undefined);
-    const storage = slotStorage(getAsyncContext, setAsyncContext, slot);
+    const storage = inlineStorage(getAsyncContext, setAsyncContext, head);
     return passesSelfTest(storage, new AsyncVariable()) ? storage : undefined;
   } catch {
     return undefined;
@@ -139,51 +253,94 @@ function denoSlotStorage(): Storage | undefined {
   }
 }
 
-/** A `Storage` on Deno's context slot, our mapping at index `slot`. */
-function slotStorage(
+/**
+ * A `Storage` on Deno's context slot, the head frame inline at indices
+ * `head` (its variable), `head + 1` (its value) and `head + 2` (the rest).
+ */
+function inlineStorage(
   getAsyncContext: () => unknown,
   setAsyncContext: (context: unknown) => void,
-  slot: number,
+  head: number,
 ): Storage {
+  const VARIABLE = head, VALUE = head + 1, REST = head + 2;
+  type Context = Record<number, unknown> | null | undefined;
+
   /**
-   * The context for `run`: the current one with our mapping changed. An
-   * array (ours, or another copy's of this module) is copied with `slice()`. Anything else is empty or one
-   * of Deno's (an `AsyncLocalStorage.run` inside ours): its entries are
-   * copied into a new array, with `undefined` where it has none, so the
-   * array has no holes (a hole would be read through `Array.prototype`).
+   * A copy of the current context to change our entries in. An array (ours,
+   * or another copy's of this module) is copied with `slice()`. Anything
+   * else is empty or one of Deno's (an `AsyncLocalStorage.run` inside ours):
+   * its entries are copied into a new array. Either way the array has no
+   * holes (a hole would be read through `Array.prototype`).
    */
-  function withMapping(previous: unknown, mapping: Mapping | undefined) {
+  function copyOf(previous: unknown): unknown[] {
     let context: unknown[];
-    if (Array.isArray(previous)) {
-      context = previous.slice();
-      // Shorter than our slot only if another copy of this module (another
-      // version, say) made it, with a slot below ours.
-      while (context.length < slot) context.push(undefined);
-    } else {
-      const entries = previous as Record<string, unknown> | undefined;
-      let length = slot + 1;
+    if (Array.isArray(previous)) context = previous.slice();
+    else {
+      const entries = previous as Context;
+      let length = 0;
       for (const key in entries) length = Math.max(length, Number(key) + 1);
       context = [];
-      for (let id = 0; id < length; id++) context.push(entries?.[id]);
+      for (let id = 0; id < length; id++) context.push(entries![id]);
     }
-    context[slot] = mapping;
+    // Shorter only if it is not ours: Deno's, or another copy's.
+    while (context.length <= REST) context.push(undefined);
     return context;
   }
+
+  function enter<R>(
+    context: unknown[],
+    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+  ): R {
+    const previous = getAsyncContext();
+    setAsyncContext(context);
+    try {
+      return fn(a, b, c, d);
+    } finally {
+      setAsyncContext(previous);
+    }
+  }
+
   return {
-    getStore() {
-      const context = getAsyncContext() as
-        | Record<number, Mapping | undefined>
-        | undefined;
-      return context == null ? undefined : context[slot];
+    find(variable, fallback) {
+      const context = getAsyncContext() as Context;
+      if (context == null) return fallback;
+      if (context[VARIABLE] === variable) return context[VALUE];
+      return findIn(context[REST] as Frame | undefined, variable, fallback);
     },
-    run(mapping, fn, ...args) {
-      const previous = getAsyncContext();
-      setAsyncContext(withMapping(previous, mapping));
-      try {
-        return fn(...args);
-      } finally {
-        setAsyncContext(previous);
+    run(variable, value, fn, a, b, c, d) {
+      const context = copyOf(getAsyncContext());
+      const current = context[VARIABLE] as object | undefined;
+      if (current !== variable && current !== undefined) {
+        // The old head moves into the list, which loses `variable`'s frame.
+        context[REST] = {
+          variable: current,
+          value: context[VALUE],
+          rest: without(context[REST] as Frame | undefined, variable),
+        };
       }
+      context[VARIABLE] = variable;
+      context[VALUE] = value;
+      return enter(context, fn, a, b, c, d);
+    },
+    capture() {
+      const context = getAsyncContext() as Context;
+      const variable = context?.[VARIABLE] as object | undefined;
+      return variable === undefined ? undefined : {
+        variable,
+        value: context![VALUE],
+        rest: context![REST] as Frame | undefined,
+      };
+    },
+    restore(frame, fn, a, b, c, d) {
+      const context = copyOf(getAsyncContext());
+      context[VARIABLE] = frame?.variable;
+      context[VALUE] = frame?.value;
+      context[REST] = frame?.rest;
+      return enter(context, fn, a, b, c, d);
     },
   };
 }
@@ -191,25 +348,27 @@ function slotStorage(
 /**
  * Whether contexts of ours and Deno's work inside each other: Deno's
  * variable reads nothing in ours, and its value survives our `run`; ours
- * survives Deno's `enter`.
+ * survive Deno's `enter`.
  */
 function passesSelfTest(
   storage: Storage,
   deno: { enter(value: unknown): unknown; get(): unknown },
 ): boolean {
-  const ours: Mapping = [], inner: Mapping = [], theirs = {};
-  return storage.getStore() === undefined &&
-    storage.run(ours, () => {
-      if (storage.getStore() !== ours || deno.get() !== undefined) {
-        return false;
-      }
+  const first = {}, second = {}, theirs = {};
+  const read = () => [storage.find(first, "-"), storage.find(second, "-")];
+  const same = (seen: unknown[], expected: unknown[]) =>
+    seen.length === expected.length && seen.every((x, i) => x === expected[i]);
+  return same(read(), ["-", "-"]) &&
+    storage.run(first, 1, () => {
+      if (!same(read(), [1, "-"]) || deno.get() !== undefined) return false;
       deno.enter(theirs); // undone when this run returns
-      return storage.getStore() === ours && deno.get() === theirs &&
+      return same(read(), [1, "-"]) && deno.get() === theirs &&
         storage.run(
-          inner,
-          () => storage.getStore() === inner && deno.get() === theirs,
+          second,
+          2,
+          () => same(read(), [1, 2]) && deno.get() === theirs,
         );
-    }) && storage.getStore() === undefined;
+    }) && same(read(), ["-", "-"]);
 }
 
 function findStorage(): [ContextBackend, Storage] {
@@ -217,18 +376,28 @@ function findStorage(): [ContextBackend, Storage] {
   const native = runtime.AsyncContext?.Variable;
   if (typeof native === "function") {
     const slot = new native();
-    return ["AsyncContext", {
-      getStore: () => slot.get(),
-      run: (mapping, fn, ...args) => slot.run(mapping, () => fn(...args)),
-    }];
+    return [
+      "AsyncContext",
+      slotStorage(
+        () => slot.get(),
+        (head, fn, a, b, c, d) => slot.run(head, () => fn(a, b, c, d)),
+      ),
+    ];
   }
   const deno = denoSlotStorage();
   if (deno !== undefined) return ["Deno", deno];
   const hooks = runtime.process?.getBuiltinModule?.("node:async_hooks") as
-    | { AsyncLocalStorage?: new () => Storage }
+    | { AsyncLocalStorage?: new () => AsyncLocalStorageLike }
     | undefined;
   if (typeof hooks?.AsyncLocalStorage === "function") {
-    return ["AsyncLocalStorage", new hooks.AsyncLocalStorage()];
+    const slot = new hooks.AsyncLocalStorage();
+    return [
+      "AsyncLocalStorage",
+      slotStorage(
+        () => slot.getStore(),
+        (head, fn, a, b, c, d) => slot.run(head, fn, a, b, c, d),
+      ),
+    ];
   }
   const missing = (): never => {
     throw new Error(
@@ -236,7 +405,12 @@ function findStorage(): [ContextBackend, Storage] {
         "AsyncLocalStorage (node:async_hooks); run on Deno, Node 20.16+ or Bun",
     );
   };
-  return ["none", { getStore: missing, run: missing }];
+  return ["none", {
+    find: missing,
+    run: missing,
+    capture: missing,
+    restore: missing,
+  }];
 }
 
 const [backend, found] = findStorage();

@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-import { type Mapping, storage as importedStorage } from "./_storage.ts";
+import { type Frame, storage as importedStorage } from "./_storage.ts";
 
 // A module-local copy: reading an imported binding costs a hole check on
 // every access.
@@ -8,7 +8,7 @@ import { checkFunction } from "./_check.ts";
 
 /**
  * A frozen copy of every context variable's value, shaped like the TC39
- * `AsyncContext.Snapshot`. Taking one is O(1): the current mapping is never
+ * `AsyncContext.Snapshot`. Taking one is O(1): the current context is never
  * changed after it is stored, so keeping a reference is enough.
  *
  * @example Usage
@@ -23,11 +23,11 @@ import { checkFunction } from "./_check.ts";
  * ```
  */
 export class Snapshot {
-  #mapping: Mapping | undefined;
+  #frame: Frame | undefined;
 
   /** Captures the value of every variable in the current context. */
   constructor() {
-    this.#mapping = storage.getStore();
+    this.#frame = storage.capture();
   }
 
   /**
@@ -43,7 +43,7 @@ export class Snapshot {
   run<R, A extends unknown[]>(fn: (...args: A) => R, ...args: A): R {
     checkFunction("run snapshot", fn);
     // `this === undefined` in `fn`, as in `Variable.run`.
-    return storage.run(this.#mapping, Reflect.apply, fn, undefined, args);
+    return storage.restore(this.#frame, applyTo, fn, undefined, args) as R;
   }
 
   /**
@@ -68,11 +68,16 @@ export class Snapshot {
    */
   static wrap<F extends (...args: never[]) => unknown>(fn: F): F {
     checkFunction("wrap", fn);
-    const mapping = storage.getStore();
+    const frame = storage.capture();
     function wrapped(this: unknown, ...args: unknown[]): unknown {
-      return storage.run(mapping, Reflect.apply, fn, this, args);
+      return storage.restore(frame, applyTo, fn, this, args);
     }
     Object.defineProperty(wrapped, "name", { value: `wrapped ${fn.name}` });
     return wrapped as unknown as F;
   }
+}
+
+/** `Reflect.apply` with the three arguments `Storage.restore` passes on. */
+function applyTo(fn: unknown, thisArg: unknown, args: unknown): unknown {
+  return Reflect.apply(fn as () => unknown, thisArg, args as unknown[]);
 }

@@ -65,14 +65,7 @@ export class Variable<T> {
    * @returns The current value.
    */
   get(): T | undefined {
-    const mapping = storage.getStore();
-    if (mapping !== undefined) {
-      if (mapping[0] === this) return mapping[1] as T; // see `run`
-      for (let i = 2; i < mapping.length; i += 2) {
-        if (mapping[i] === this) return mapping[i + 1] as T;
-      }
-    }
-    return this.#defaultValue;
+    return storage.find(this, this.#defaultValue) as T | undefined;
   }
 
   /**
@@ -97,21 +90,6 @@ export class Variable<T> {
     if (typeof fn !== "function") {
       checkFunction(`run variable${describe(this.#name)}`, fn);
     }
-    const current = storage.getStore();
-    let next: unknown[];
-    let index = 0;
-    if (current !== undefined) {
-      while (index < current.length && current[index] !== this) index += 2;
-    }
-    if (current === undefined || index === current.length) {
-      // A variable new to this context goes first: the variable set last
-      // (a scope inside a request, say) is the one read most, and `get`
-      // looks at the first pair before it loops.
-      next = current === undefined ? [this, value] : [this, value, ...current];
-    } else {
-      next = current.slice();
-      next[index + 1] = value;
-    }
     // Through a plain call, so that `fn` gets `this === undefined` as in TC39
     // (`Call(func, undefined, args)`); `AsyncLocalStorage.run` passes `null`.
     // The arguments are read from `arguments`, not a rest parameter: up to
@@ -119,12 +97,13 @@ export class Variable<T> {
     // on every scope entry and task spawn (they pass two).
     switch (arguments.length) {
       case 2:
-        return storage.run(next, callWithoutArguments, fn);
+        return storage.run(this, value, callWithoutArguments, fn);
       case 3:
-        return storage.run(next, callWithOneArgument, fn, arguments[2]);
+        return storage.run(this, value, callWithOneArgument, fn, arguments[2]);
       case 4:
         return storage.run(
-          next,
+          this,
+          value,
           callWithTwoArguments,
           fn,
           arguments[2],
@@ -132,7 +111,8 @@ export class Variable<T> {
         );
       case 5:
         return storage.run(
-          next,
+          this,
+          value,
           callWithThreeArguments,
           fn,
           arguments[2],
@@ -141,7 +121,8 @@ export class Variable<T> {
         );
       default:
         return storage.run(
-          next,
+          this,
+          value,
           callWithArguments,
           fn,
           Array.prototype.slice.call(arguments, 2),
@@ -159,37 +140,27 @@ function describe(name: string): string {
   return name === "" ? "" : ` "${name}"`;
 }
 
-function callWithoutArguments(fn: () => unknown): unknown {
-  return fn();
+function callWithoutArguments(fn: unknown): unknown {
+  return (fn as () => unknown)();
 }
 
-function callWithOneArgument(
-  fn: (a: unknown) => unknown,
-  a: unknown,
-): unknown {
-  return fn(a);
+function callWithOneArgument(fn: unknown, a: unknown): unknown {
+  return (fn as (a: unknown) => unknown)(a);
 }
 
-function callWithTwoArguments(
-  fn: (a: unknown, b: unknown) => unknown,
-  a: unknown,
-  b: unknown,
-): unknown {
-  return fn(a, b);
+function callWithTwoArguments(fn: unknown, a: unknown, b: unknown): unknown {
+  return (fn as (a: unknown, b: unknown) => unknown)(a, b);
 }
 
 function callWithThreeArguments(
-  fn: (a: unknown, b: unknown, c: unknown) => unknown,
+  fn: unknown,
   a: unknown,
   b: unknown,
   c: unknown,
 ): unknown {
-  return fn(a, b, c);
+  return (fn as (a: unknown, b: unknown, c: unknown) => unknown)(a, b, c);
 }
 
-function callWithArguments(
-  fn: (...args: unknown[]) => unknown,
-  args: unknown[],
-): unknown {
-  return fn(...args);
+function callWithArguments(fn: unknown, args: unknown): unknown {
+  return (fn as (...args: unknown[]) => unknown)(...(args as unknown[]));
 }
