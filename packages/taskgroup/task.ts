@@ -2,14 +2,15 @@
 import { CancelScope } from "@corral/scope";
 import { internals } from "@corral/scope/internal";
 
-/** How a task ended: its value, or what it threw. */
-export type Outcome<R> = { ok: true; value: R | undefined } | {
-  ok: false;
-  error: unknown;
-};
-
-/** Settles a task handle; only the task group calls it. */
-export let settleTask: <R>(task: Task<R>, outcome: Outcome<R>) => void;
+/**
+ * Settles a task handle: `failed` says whether `outcome` is what the task
+ * threw or its value. Only the task group calls it.
+ */
+export let settleTask: (
+  task: Task<unknown>,
+  failed: boolean,
+  outcome: unknown,
+) => void;
 
 /**
  * The handle of a task spawned into a task group: its result, and a way to
@@ -38,32 +39,36 @@ export let settleTask: <R>(task: Task<R>, outcome: Outcome<R>) => void;
  * ```
  */
 export class Task<R> {
-  readonly #name: string;
+  /** The task's own scope, which also holds its name. */
   readonly #scope: CancelScope;
-  #outcome: Outcome<R> | undefined;
+  /**
+   * Undefined while the task runs; then whether it failed, and `#outcome`
+   * holds what it threw or its value. Two fields rather than an outcome
+   * object: one object fewer per task for the garbage collector.
+   */
+  #failed: boolean | undefined;
+  #outcome: unknown;
   #result: Promise<R | undefined> | undefined;
   /**
    * Settles `#result` once it was read. Typed with `unknown`, not `R`: a
    * field that takes an `R` would make `Task<R>` invariant, so a
    * `Task<string>` would not fit in a `Task<unknown>[]`.
    */
-  #settleResult: ((outcome: Outcome<unknown>) => void) | undefined;
+  #settleResult: ((failed: boolean, outcome: unknown) => void) | undefined;
 
   /**
    * Made by `TaskGroup.spawn`; not for user code.
    *
-   * @param name The task's name.
-   * @param scope The task's own scope.
+   * @param scope The task's own scope, named as the task.
    */
-  constructor(name: string, scope: CancelScope) {
-    this.#name = name;
+  constructor(scope: CancelScope) {
     this.#scope = scope;
     internals.setOwner(scope, this);
   }
 
   /** The name given to `spawn`. */
   get name(): string {
-    return this.#name;
+    return this.#scope.name;
   }
 
   /** The task's own scope: cancelling it cancels this task alone. */
@@ -73,7 +78,7 @@ export class Task<R> {
 
   /** True once the task has finished, failed or been cancelled. */
   get done(): boolean {
-    return this.#outcome !== undefined;
+    return this.#failed !== undefined;
   }
 
   /**
@@ -82,17 +87,14 @@ export class Task<R> {
    */
   get result(): Promise<R | undefined> {
     if (this.#result === undefined) {
-      const outcome = this.#outcome;
-      this.#result = outcome === undefined
+      this.#result = this.#failed === undefined
         ? new Promise((resolve, reject) => {
-          this.#settleResult = (outcome) =>
-            outcome.ok
-              ? resolve(outcome.value as R | undefined)
-              : reject(outcome.error);
+          this.#settleResult = (failed, outcome) =>
+            failed ? reject(outcome) : resolve(outcome as R | undefined);
         })
-        : outcome.ok
-        ? Promise.resolve(outcome.value)
-        : Promise.reject(outcome.error);
+        : this.#failed
+        ? Promise.reject(this.#outcome)
+        : Promise.resolve(this.#outcome as R | undefined);
     }
     return this.#result;
   }
@@ -110,12 +112,13 @@ export class Task<R> {
 
   /** The state, as `Task "fetch" (running)`. */
   toString(): string {
-    const state = this.#outcome === undefined
+    const state = this.#failed === undefined
       ? "running"
-      : this.#outcome.ok
-      ? "finished"
-      : "failed";
-    return `Task${this.#name === "" ? "" : ` "${this.#name}"`} (${state})`;
+      : this.#failed
+      ? "failed"
+      : "finished";
+    const name = this.#scope.name;
+    return `Task${name === "" ? "" : ` "${name}"`} (${state})`;
   }
 
   /**
@@ -123,12 +126,13 @@ export class Task<R> {
    * layout of tasks (and the optimized code that expects it) through a full
    * garbage collection with no task alive; see `CancelScope`.
    */
-  static readonly #keepsLayoutAlive = new Task("", new CancelScope());
+  static readonly #keepsLayoutAlive = new Task(new CancelScope());
 
   static {
-    settleTask = (task, outcome) => {
+    settleTask = (task, failed, outcome) => {
+      task.#failed = failed;
       task.#outcome = outcome;
-      task.#settleResult?.(outcome);
+      task.#settleResult?.(failed, outcome);
       task.#settleResult = undefined;
     };
   }

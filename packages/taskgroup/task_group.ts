@@ -2,7 +2,7 @@
 import { Snapshot } from "@corral/context";
 import { Cancelled, CancelScope } from "@corral/scope";
 import { internals } from "@corral/scope/internal";
-import { type Outcome, settleTask, Task } from "./task.ts";
+import { settleTask, Task } from "./task.ts";
 import { TaskGroupError } from "./task_group_error.ts";
 import {
   checkCallback,
@@ -158,7 +158,6 @@ export class TaskGroup {
     const name = options?.name === undefined ? "" : String(options.name);
     this.#checkSpawn("spawn", name, fn);
     const task = new Task<R>(
-      name,
       new CancelScope(name === "" ? undefined : { name }),
     );
     this.#unsettled++;
@@ -212,7 +211,7 @@ export class TaskGroup {
     const name = String(options.name ?? "");
     this.#checkSpawn("start", name, fn);
     const caller = internals.current();
-    const task = new Task<unknown>(name, new CancelScope({ name }));
+    const task = new Task<unknown>(new CancelScope({ name }));
     this.#unsettled++;
     this.#active++;
     return new Promise<V>((resolve, reject) => {
@@ -239,8 +238,8 @@ export class TaskGroup {
       };
       internals.runWithParent(task.scope, caller, (scope) => fn(started, scope))
         .then((value) => {
-          if (phase === "moved") return this.#settle(task, { ok: true, value });
-          this.#settle(task, { ok: true, value: undefined }, true);
+          if (phase === "moved") return this.#settle(task, false, value);
+          this.#settle(task, false, undefined, true);
           if (phase === "unmoved") resolve(startedValue);
           else {
             reject(
@@ -253,10 +252,10 @@ export class TaskGroup {
           }
         }, (error) => {
           if (phase === "moved") {
-            return this.#settle(task, { ok: false, error });
+            return this.#settle(task, true, error);
           }
           // Rule 13: an error before started() belongs to the start() caller.
-          this.#settle(task, { ok: false, error }, true);
+          this.#settle(task, true, error, true);
           reject(error);
         });
     });
@@ -334,11 +333,7 @@ export class TaskGroup {
 
   /** One callback for every task of the group (no closure per task). */
   #settleTask = (scope: CancelScope, failed: boolean, outcome: unknown) => {
-    const task = internals.ownerOf(scope) as Task<unknown>;
-    this.#settle(
-      task,
-      failed ? { ok: false, error: outcome } : { ok: true, value: outcome },
-    );
+    this.#settle(internals.ownerOf(scope) as Task<unknown>, failed, outcome);
   };
 
   #launchQueued(limit: number): void {
@@ -354,10 +349,15 @@ export class TaskGroup {
    * `start()` task that ended before `started()`: its outcome went to the
    * caller.
    */
-  #settle<R>(task: Task<R>, outcome: Outcome<R>, quiet = false): void {
-    settleTask(task, outcome);
-    if (!quiet && !outcome.ok) {
-      this.#recordFailure(outcome.error, `task${label(task.name)}`);
+  #settle(
+    task: Task<unknown>,
+    failed: boolean,
+    outcome: unknown,
+    quiet = false,
+  ): void {
+    settleTask(task, failed, outcome);
+    if (!quiet && failed) {
+      this.#recordFailure(outcome, `task${label(task.name)}`);
     }
     this.#active--;
     this.#unsettled--;
