@@ -39,8 +39,9 @@ export const spawnJoin: Readonly<Record<string, ScalingFn | undefined>> = {
   },
 
   // The same from inside a context, where a task group always is: Deno's
-  // AsyncLocalStorage.run copies the current context on every entry, so this
-  // is the floor for one context change per task.
+  // AsyncLocalStorage.run copies the current context into a dictionary-mode
+  // object on every entry. The floor for a task built on AsyncLocalStorage;
+  // @corral/context on Deno writes the same context slot without it.
   rawAlsInContext(n) {
     return storage.run(-1, async () => {
       const tasks: Promise<number>[] = [];
