@@ -1,14 +1,8 @@
 // Copyright the corral authors. MIT license.
 /**
- * Where the values of every {@linkcode Variable} live. Internal: none of this
- * is for users.
- *
- * A context is a persistent list of frames, one per variable that has a
- * value, the variable run last first. A frame is never changed after it is
- * stored: `Variable.run` stores a new head, and copies only the frames in
- * front of the one it replaces. That makes a `Snapshot` O(1) in the number
- * of variables (it keeps the head), and makes the values immune to code that
- * runs later (TC39 has no `set()`, and neither do we).
+ * Where the values of every {@linkcode Variable} live: the backend, chosen
+ * once at load. Internal: none of this is for users. The shape of a context
+ * (a list of frames) is in `_frame.ts`.
  *
  * Backend order (DESIGN "Public API contract"): a native `AsyncContext`
  * where the runtime has one; else, on Deno, the context slot that Deno's own
@@ -20,49 +14,10 @@
  *
  * @module
  */
+import { findIn, type Frame, push, type Storage } from "./_frame.ts";
+import { denoSlotStorage } from "./_deno_slot.ts";
 
-/**
- * One variable's value, and the frames of the other variables. A list, not
- * a `Map` or an array of pairs: a context holds a handful of variables, and
- * the common `run` (a scope or task inside another, which sets the variable
- * set last) shares the whole rest of the list instead of copying it.
- */
-export interface Frame {
-  readonly variable: object;
-  readonly value: unknown;
-  readonly rest: Frame | undefined;
-}
-
-/**
- * What every backend provides. `run` and `restore` pass exactly four
- * arguments on to `fn`, which is always one of our own helpers: a fixed
- * count needs no array of arguments on every scope entry and task spawn.
- */
-export interface Storage {
-  /** The value of `variable` in the current context, else `fallback`. */
-  find(variable: object, fallback: unknown): unknown;
-  /** Calls `fn(a, b, c, d)` with `variable` set to `value`. */
-  run<R>(
-    variable: object,
-    value: unknown,
-    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
-    a?: unknown,
-    b?: unknown,
-    c?: unknown,
-    d?: unknown,
-  ): R;
-  /** Every variable's value now, for `restore`; O(1). */
-  capture(): Frame | undefined;
-  /** Calls `fn(a, b, c, d)` with the variables as `capture` found them. */
-  restore<R>(
-    frame: Frame | undefined,
-    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
-    a?: unknown,
-    b?: unknown,
-    c?: unknown,
-    d?: unknown,
-  ): R;
-}
+export type { Frame, Storage };
 
 /** Which mechanism carries the context on this runtime. */
 export type ContextBackend =
@@ -70,56 +25,6 @@ export type ContextBackend =
   | "Deno"
   | "AsyncLocalStorage"
   | "none";
-
-/** The value of `variable` in the list from `frame`, else `fallback`. */
-function findIn(
-  frame: Frame | undefined,
-  variable: object,
-  fallback: unknown,
-): unknown {
-  for (; frame !== undefined; frame = frame.rest) {
-    if (frame.variable === variable) return frame.value;
-  }
-  return fallback;
-}
-
-/**
- * The list from `frame` without `variable`'s frame: the frames in front of
- * it are copied, the ones after it shared. The list itself if it has none.
- */
-function without(
-  frame: Frame | undefined,
-  variable: object,
-): Frame | undefined {
-  let found = frame;
-  while (found !== undefined && found.variable !== variable) found = found.rest;
-  if (found === undefined) return frame;
-  const before: Frame[] = [];
-  for (let f = frame!; f !== found; f = f.rest!) before.push(f);
-  let list = found.rest;
-  for (let i = before.length - 1; i >= 0; i--) {
-    list = {
-      variable: before[i]!.variable,
-      value: before[i]!.value,
-      rest: list,
-    };
-  }
-  return list;
-}
-
-/** The new head when `variable` is set to `value` in the list from `head`. */
-function push(
-  head: Frame | undefined,
-  variable: object,
-  value: unknown,
-): Frame {
-  return {
-    variable,
-    value,
-    // Setting the variable set last (a scope in a scope): share the rest.
-    rest: head?.variable === variable ? head.rest : without(head, variable),
-  };
-}
 
 /**
  * A `Storage` on one slot that holds the head frame: a native
@@ -162,215 +67,7 @@ interface RuntimeGlobals {
   process?: { getBuiltinModule?(name: string): unknown };
 }
 
-/** What this module uses of `Deno[Deno.internal].core` (`ext:core/01_core.js`). */
-interface DenoCore {
-  getAsyncContext(): unknown;
-  setAsyncContext(context: unknown): void;
-  AsyncVariable: new () => { enter(value: unknown): unknown; get(): unknown };
-}
-
-/**
- * The highest index we accept for our entries. A context of ours is an array
- * that reaches them, so indices past a few dozen (a program that made
- * hundreds of `AsyncLocalStorage`s before importing us) would make every
- * copy long.
- */
-const HIGHEST_INDEX = 63;
-
-/**
- * The context slot under Deno's `AsyncLocalStorage`, used directly.
- *
- * Deno keeps the context in V8's continuation-preserved embedder data: one
- * value per logical call chain, which V8 itself saves with every promise
- * reaction and restores when the reaction runs. Each of Deno's
- * `AsyncLocalStorage.run`s stores a new object there,
- * `{ __proto__: null, ...previous, [id]: entry }`, and puts the value in a
- * `WeakMap` under `entry`. A null-prototype literal is a dictionary-mode
- * object in V8: with the `WeakMap` entry, about 500 B and half a microsecond
- * for every context, more than all of corral's own work in a task spawn.
- *
- * `Deno[Deno.internal].core` has the slot's getter and setter. We keep the
- * format Deno's own variables read (`context[id]`) and copy (a spread), but
- * store a packed array: it is copied with one `slice()`. Our head frame is
- * kept inline, in three entries at indices we reserve by making three
- * `AsyncVariable`s (ids count up from 0), so no variable of Deno's or of a
- * user's ever takes them: the variable, its value, and the rest of the list.
- * A task spawned in a group then costs one array, and no frame.
- *
- * This is not a public API of Deno, so it is used only if it behaves as
- * described: a self-test runs Deno's own `AsyncVariable` inside a context of
- * ours and ours inside one of Deno's. If anything differs, or anything is
- * missing, we use `AsyncLocalStorage` instead.
- */
-function denoSlotStorage(): Storage | undefined {
-  let core: Partial<DenoCore> | undefined;
-  try {
-    const deno = (globalThis as { Deno?: { internal?: symbol } }).Deno;
-    const internal = deno?.internal;
-    core = typeof internal === "symbol"
-      ? (deno as unknown as Record<symbol, { core?: DenoCore } | undefined>)[
-        internal
-      ]?.core
-      : undefined;
-  } catch {
-    return undefined;
-  }
-  const getAsyncContext = core?.getAsyncContext;
-  const setAsyncContext = core?.setAsyncContext;
-  const AsyncVariable = core?.AsyncVariable;
-  if (
-    typeof getAsyncContext !== "function" ||
-    typeof setAsyncContext !== "function" ||
-    typeof AsyncVariable !== "function"
-  ) {
-    return undefined;
-  }
-  const outside = getAsyncContext();
-  try {
-    // Reserve three indices: each new variable's `enter` from an empty
-    // context shows its id as the one key.
-    const reserved: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      setAsyncContext(undefined);
-      new AsyncVariable().enter(true);
-      const keys = Object.keys(getAsyncContext() ?? {});
-      reserved.push(keys.length === 1 ? Number(keys[0]) : NaN);
-    }
-    const [head, value, rest] = reserved as [number, number, number];
-    if (
-      !Number.isInteger(head) || head < 0 || value !== head + 1 ||
-      rest !== head + 2 || rest > HIGHEST_INDEX
-    ) {
-      return undefined;
-    }
-    setAsyncContext(undefined);
-    const storage = inlineStorage(getAsyncContext, setAsyncContext, head);
-    return passesSelfTest(storage, new AsyncVariable()) ? storage : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    setAsyncContext(outside);
-  }
-}
-
-/**
- * A `Storage` on Deno's context slot, the head frame inline at indices
- * `head` (its variable), `head + 1` (its value) and `head + 2` (the rest).
- */
-function inlineStorage(
-  getAsyncContext: () => unknown,
-  setAsyncContext: (context: unknown) => void,
-  head: number,
-): Storage {
-  const VARIABLE = head, VALUE = head + 1, REST = head + 2;
-  type Context = Record<number, unknown> | null | undefined;
-
-  /**
-   * A copy of the current context to change our entries in. An array (ours,
-   * or another copy's of this module) is copied with `slice()`. Anything
-   * else is empty or one of Deno's (an `AsyncLocalStorage.run` inside ours):
-   * its entries are copied into a new array. Either way the array has no
-   * holes (a hole would be read through `Array.prototype`).
-   */
-  function copyOf(previous: unknown): unknown[] {
-    let context: unknown[];
-    if (Array.isArray(previous)) context = previous.slice();
-    else {
-      const entries = previous as Context;
-      let length = 0;
-      for (const key in entries) length = Math.max(length, Number(key) + 1);
-      context = [];
-      for (let id = 0; id < length; id++) context.push(entries![id]);
-    }
-    // Shorter only if it is not ours: Deno's, or another copy's.
-    while (context.length <= REST) context.push(undefined);
-    return context;
-  }
-
-  function enter<R>(
-    context: unknown[],
-    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
-    a: unknown,
-    b: unknown,
-    c: unknown,
-    d: unknown,
-  ): R {
-    const previous = getAsyncContext();
-    setAsyncContext(context);
-    try {
-      return fn(a, b, c, d);
-    } finally {
-      setAsyncContext(previous);
-    }
-  }
-
-  return {
-    find(variable, fallback) {
-      const context = getAsyncContext() as Context;
-      if (context == null) return fallback;
-      if (context[VARIABLE] === variable) return context[VALUE];
-      return findIn(context[REST] as Frame | undefined, variable, fallback);
-    },
-    run(variable, value, fn, a, b, c, d) {
-      const context = copyOf(getAsyncContext());
-      const current = context[VARIABLE] as object | undefined;
-      if (current !== variable && current !== undefined) {
-        // The old head moves into the list, which loses `variable`'s frame.
-        context[REST] = {
-          variable: current,
-          value: context[VALUE],
-          rest: without(context[REST] as Frame | undefined, variable),
-        };
-      }
-      context[VARIABLE] = variable;
-      context[VALUE] = value;
-      return enter(context, fn, a, b, c, d);
-    },
-    capture() {
-      const context = getAsyncContext() as Context;
-      const variable = context?.[VARIABLE] as object | undefined;
-      return variable === undefined ? undefined : {
-        variable,
-        value: context![VALUE],
-        rest: context![REST] as Frame | undefined,
-      };
-    },
-    restore(frame, fn, a, b, c, d) {
-      const context = copyOf(getAsyncContext());
-      context[VARIABLE] = frame?.variable;
-      context[VALUE] = frame?.value;
-      context[REST] = frame?.rest;
-      return enter(context, fn, a, b, c, d);
-    },
-  };
-}
-
-/**
- * Whether contexts of ours and Deno's work inside each other: Deno's
- * variable reads nothing in ours, and its value survives our `run`; ours
- * survive Deno's `enter`.
- */
-function passesSelfTest(
-  storage: Storage,
-  deno: { enter(value: unknown): unknown; get(): unknown },
-): boolean {
-  const first = {}, second = {}, theirs = {};
-  const read = () => [storage.find(first, "-"), storage.find(second, "-")];
-  const same = (seen: unknown[], expected: unknown[]) =>
-    seen.length === expected.length && seen.every((x, i) => x === expected[i]);
-  return same(read(), ["-", "-"]) &&
-    storage.run(first, 1, () => {
-      if (!same(read(), [1, "-"]) || deno.get() !== undefined) return false;
-      deno.enter(theirs); // undone when this run returns
-      return same(read(), [1, "-"]) && deno.get() === theirs &&
-        storage.run(
-          second,
-          2,
-          () => same(read(), [1, 2]) && deno.get() === theirs,
-        );
-    }) && same(read(), ["-", "-"]);
-}
-
+/** The first backend this runtime has, in the order of the module doc. */
 function findStorage(): [ContextBackend, Storage] {
   const runtime = globalThis as RuntimeGlobals;
   const native = runtime.AsyncContext?.Variable;

@@ -5,7 +5,7 @@
 // the globals were changed before a dynamic import of `mod.ts`.
 import assert from "node:assert/strict";
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
-import { contextBackend, Variable } from "./mod.ts";
+import { contextBackend, Snapshot, Variable } from "./mod.ts";
 
 const modUrl = new URL("./mod.ts", import.meta.url).href;
 
@@ -325,4 +325,26 @@ Deno.test("two copies of this module in one process keep each other's values", a
   );
   assert.deepEqual(seen, ["ours again/theirs", "ours again/theirs again"]);
   assert.equal(read(), "undefined/undefined");
+});
+
+Deno.test("a Snapshot restores corral's variables and leaves AsyncLocalStorage values as the caller's", () => {
+  const snapshot = storage.run(
+    "als at capture",
+    () => variable.run("var at capture", () => new Snapshot()),
+  );
+  const empty = storage.run("als at capture", () => new Snapshot());
+  const seen = storage.run(
+    "als of the caller",
+    () =>
+      variable.run("var of the caller", () => [
+        snapshot.run(() => `${storage.getStore()}/${variable.get()}`),
+        empty.run(() => `${storage.getStore()}/${variable.get()}`),
+        `${storage.getStore()}/${variable.get()}`,
+      ]),
+  );
+  assert.deepEqual(seen, [
+    "als of the caller/var at capture",
+    "als of the caller/undefined",
+    "als of the caller/var of the caller",
+  ]);
 });

@@ -1,5 +1,6 @@
 // Copyright the corral authors. MIT license.
 import assert from "node:assert/strict";
+import fc from "npm:fast-check@4.10.2";
 import { Snapshot } from "./snapshot.ts";
 import { Variable } from "./variable.ts";
 import { testInEveryState } from "./_test_states.ts";
@@ -553,5 +554,39 @@ Deno.test("Variable.run() throws TypeError for a non-function fn", () => {
   assert.throws(
     () => new Variable().run("x", "fn" as unknown as () => void),
     /current value is "fn"$/,
+  );
+});
+
+Deno.test("any nesting of runs of four variables reads as a stack of values would (property)", () => {
+  // The storage keeps a persistent list, the head inline on Deno; a run of
+  // a variable set further down copies the frames in front of it. Checked
+  // against the plainest model: a stack of {variable: value} maps. Snapshots
+  // taken on the way down must read the same after everything returned.
+  const variables = [0, 1, 2, 3].map((i) =>
+    new Variable<number>({ name: `v${i}`, defaultValue: -1 })
+  );
+  const read = () => variables.map((variable) => variable.get());
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(3), fc.nat(9)), { maxLength: 12 }),
+      (runs) => {
+        const checks: [Snapshot, number[]][] = [];
+        const descend = (depth: number, model: number[]): void => {
+          assert.deepEqual(read(), model);
+          checks.push([new Snapshot(), model]);
+          if (depth === runs.length) return;
+          const [which, value] = runs[depth]!;
+          const inner = model.slice();
+          inner[which] = value;
+          variables[which]!.run(value, descend, depth + 1, inner);
+          assert.deepEqual(read(), model);
+        };
+        descend(0, [-1, -1, -1, -1]);
+        for (const [snapshot, model] of checks) {
+          assert.deepEqual(snapshot.run(read), model);
+        }
+      },
+    ),
+    { numRuns: 500 },
   );
 });
