@@ -100,9 +100,10 @@ export const snapshot: Readonly<Record<string, OpsFn | undefined>> = {
 };
 
 const legend = {
-  asyncLocalStorage: "`node:async_hooks` AsyncLocalStorage, the backend",
+  asyncLocalStorage:
+    "`node:async_hooks` AsyncLocalStorage, built on Deno's context slot",
   corral:
-    "`@corral/context` (one storage slot holding an immutable list of pairs)",
+    '`@corral/context`: an immutable list of frames in Deno\'s context slot, the head inline (`contextBackend` "Deno")',
 };
 
 /** The benchmarks of this file. */
