@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { contextBackend } from "@corral/context";
 import { now, sleep, sleepUntil } from "@corral/scope";
 import { taskGroup, taskTree } from "@corral/taskgroup";
 import { type Plan, sendRequest } from "./client.ts";
@@ -75,7 +76,9 @@ async function shutdown(gateway: Server): Promise<void> {
 
 /** The whole demo: servers, both parts, then the upstreams' shutdown. */
 async function main(): Promise<void> {
-  say("starting three upstreams and a gateway on 127.0.0.1");
+  say(
+    `starting three upstreams and a gateway on 127.0.0.1 (context backend: ${contextBackend})`,
+  );
   await taskGroup(async function demo(group) {
     const upstreams = [
       await startUpstream(group, "upstream-a", 3_000), // slow: loses races
