@@ -12,9 +12,11 @@ const modUrl = new URL("./mod.ts", import.meta.url).href;
 /** Runs `code` (JavaScript) in a fresh Deno process and returns its output. */
 async function evalInFreshProcess(
   code: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--no-config", "--ext=js", code],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -347,4 +349,44 @@ Deno.test("a Snapshot restores corral's variables and leaves AsyncLocalStorage v
     "als of the caller/undefined",
     "als of the caller/var of the caller",
   ]);
+});
+
+Deno.test("with Deno's OpenTelemetry on, spans and variables follow each other both ways", async () => {
+  // Deno Deploy runs with OTEL_DENO=true: Deno then keeps the active span in
+  // its own AsyncVariable, in the same context slot as ours. Nothing listens
+  // on the exporter's port; spans are dropped.
+  const { code, stdout, stderr } = await evalInFreshProcess(
+    `
+    const { trace } = await import("npm:@opentelemetry/api@1.10.0");
+    const context = await import(${JSON.stringify(modUrl)});
+    const variable = new context.Variable();
+    const tracer = trace.getTracer("storage_test");
+    const seen = [];
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 1));
+    await tracer.startActiveSpan("outer", async (outer) => {
+      await variable.run("value", async () => {
+        await pause();
+        seen.push([trace.getActiveSpan() === outer, variable.get()]);
+        await tracer.startActiveSpan("inner", async (inner) => {
+          await pause();
+          seen.push([trace.getActiveSpan() === inner, variable.get()]);
+          inner.end();
+        });
+        seen.push([trace.getActiveSpan() === outer, variable.get()]);
+      });
+      outer.end();
+    });
+    console.log(JSON.stringify({ backend: context.contextBackend, seen }));
+  `,
+    {
+      OTEL_DENO: "true",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9",
+    },
+  );
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), {
+    // A fresh process, without the preload of the second CI run.
+    backend: "AsyncContext" in globalThis ? "AsyncContext" : "Deno",
+    seen: [[true, "value"], [true, "value"], [true, "value"]],
+  });
 });
