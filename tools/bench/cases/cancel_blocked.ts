@@ -171,7 +171,7 @@ export const benchmarks: readonly Benchmark[] = [
     name: "cancel-blocked",
     title: "start N blocked tasks, cancel them all, wait until all have exited",
     baseline: "raw",
-    sizes: [1_000, 10_000, 100_000],
+    sizes: [1_000, 10_000, 100_000, 300_000],
     legend,
     implementations: cancelBlocked,
   },
