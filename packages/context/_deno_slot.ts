@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { findIn, type Frame, type Storage, without } from "./_frame.ts";
+import {
+  findIn,
+  type Frame,
+  type Passed,
+  type Storage,
+  without,
+} from "./_frame.ts";
 
 /** What this module uses of `Deno[Deno.internal].core` (`ext:core/01_core.js`). */
 interface DenoCore {
@@ -134,7 +140,7 @@ function inlineStorage(
 
   function enter<R>(
     context: unknown[],
-    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
+    fn: Passed<R>,
     a: unknown,
     b: unknown,
     c: unknown,

@@ -26,10 +26,13 @@ export interface Frame {
 }
 
 /**
- * What every backend provides. `run` and `restore` pass exactly four
- * arguments on to `fn`, which is always one of our own helpers: a fixed
- * count needs no array of arguments on every scope entry and task spawn.
+ * What `Storage.run` and `Storage.restore` call: always one of our own
+ * helpers, given exactly four arguments. A fixed count needs no array of
+ * arguments on every scope entry and task spawn.
  */
+export type Passed<R> = (a: unknown, b: unknown, c: unknown, d: unknown) => R;
+
+/** What every backend provides. */
 export interface Storage {
   /** The value of `variable` in the current context, else `fallback`. */
   find(variable: object, fallback: unknown): unknown;
@@ -37,7 +40,7 @@ export interface Storage {
   run<R>(
     variable: object,
     value: unknown,
-    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
+    fn: Passed<R>,
     a?: unknown,
     b?: unknown,
     c?: unknown,
@@ -48,7 +51,7 @@ export interface Storage {
   /** Calls `fn(a, b, c, d)` with the variables as `capture` found them. */
   restore<R>(
     frame: Frame | undefined,
-    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
+    fn: Passed<R>,
     a?: unknown,
     b?: unknown,
     c?: unknown,

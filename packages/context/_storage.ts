@@ -14,7 +14,13 @@
  *
  * @module
  */
-import { findIn, type Frame, push, type Storage } from "./_frame.ts";
+import {
+  findIn,
+  type Frame,
+  type Passed,
+  push,
+  type Storage,
+} from "./_frame.ts";
 import { denoSlotStorage } from "./_deno_slot.ts";
 
 export type { Frame, Storage };
@@ -34,7 +40,7 @@ function slotStorage(
   get: () => Frame | undefined,
   runIn: <R>(
     head: Frame | undefined,
-    fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
+    fn: Passed<R>,
     a: unknown,
     b: unknown,
     c: unknown,

@@ -196,10 +196,15 @@ Deno.test("Deno's context slot is not used when our index would be past 63", asy
 const storage = new AsyncLocalStorage<string>();
 const variable = new Variable<string>({ name: "ours" });
 
+/** A timer's worth of waiting: the context must cross a macrotask. */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 /** Both values, after a timer, a microtask and a `then` callback. */
 async function bothAfterEveryKindOfWait(): Promise<string[]> {
   const seen = [`${storage.getStore()}/${variable.get()}`];
-  await new Promise((resolve) => setTimeout(resolve, 1));
+  await pause();
   seen.push(`${storage.getStore()}/${variable.get()}`);
   await new Promise<void>((resolve) => queueMicrotask(resolve));
   seen.push(`${storage.getStore()}/${variable.get()}`);
@@ -233,7 +238,7 @@ Deno.test("runs of two variables inside an AsyncLocalStorage run keep its value"
     () =>
       variable.run("var", () =>
         other.run("other", async () => {
-          await new Promise((resolve) => setTimeout(resolve, 1));
+          await pause();
           return `${storage.getStore()}/${variable.get()}/${other.get()}`;
         })),
   );
@@ -275,7 +280,7 @@ Deno.test("an AsyncLocalStorage made after the first run still nests with variab
     () =>
       late.run("late", () =>
         variable.run("inner", async () => {
-          await new Promise((resolve) => setTimeout(resolve, 1));
+          await pause();
           return `${late.getStore()}/${variable.get()}`;
         })),
   );
@@ -314,7 +319,7 @@ Deno.test("two copies of this module in one process keep each other's values", a
     () =>
       theirs.run("theirs", () =>
         variable.run("ours again", async () => {
-          await new Promise((resolve) => setTimeout(resolve, 1));
+          await pause();
           const inner = read();
           return [
             inner,
