@@ -118,28 +118,38 @@ function inlineStorage(
 
   /**
    * A copy of the current context to change our entries in. An array (ours,
-   * or another copy's of this module) is copied with `slice()`. Anything
+   * or another copy's of this module) is copied with `slice()`, and padded
+   * without holes (a hole would be read through `Array.prototype`). Anything
    * else is empty or one of Deno's (an `AsyncLocalStorage.run` inside ours):
-   * its entries are copied into a new array. Either way the array has no
-   * holes (a hole would be read through `Array.prototype`).
+   * its entries are copied into a new array. Should one of Deno's ever hold
+   * a key that is not an id, it is copied whole, as Deno copies it (a
+   * spread): slower, but nothing of anyone else's is lost.
    */
-  function copyOf(previous: unknown): unknown[] {
+  function copyOf(previous: unknown): Record<number, unknown> {
     let context: unknown[];
     if (Array.isArray(previous)) context = previous.slice();
     else {
       const entries = previous as Context;
       let length = 0;
-      for (const key in entries) length = Math.max(length, Number(key) + 1);
+      for (const key in entries) {
+        const id = Number(key);
+        if (!Number.isInteger(id) || id < 0) {
+          return Object.assign(Object.create(null), entries);
+        }
+        length = Math.max(length, id + 1);
+      }
+      if (entries != null && Object.getOwnPropertySymbols(entries).length > 0) {
+        return Object.assign(Object.create(null), entries);
+      }
       context = [];
       for (let id = 0; id < length; id++) context.push(entries![id]);
     }
-    // Shorter only if it is not ours: Deno's, or another copy's.
     while (context.length <= REST) context.push(undefined);
     return context;
   }
 
   function enter<R>(
-    context: unknown[],
+    context: Record<number, unknown>,
     fn: Passed<R>,
     a: unknown,
     b: unknown,

@@ -395,3 +395,41 @@ Deno.test("with Deno's OpenTelemetry on, spans and variables follow each other b
     seen: [[true, "value"], [true, "value"], [true, "value"]],
   });
 });
+
+Deno.test({
+  name:
+    "a context of Deno's with keys that are not ids keeps them through a run",
+  ignore: contextBackend !== "Deno",
+  fn() {
+    // Deno's own contexts hold ids only today. Should a key of another kind
+    // ever appear, a run must copy it too, not drop it.
+    const { core } = (Deno as unknown as Record<symbol, {
+      core: {
+        getAsyncContext(): Record<string | symbol, unknown> | undefined;
+        setAsyncContext(context: unknown): void;
+      };
+    }>)[(Deno as unknown as { internal: symbol }).internal]!;
+    const future = Symbol("future");
+    const outside = core.getAsyncContext();
+    const read = (context: Record<string | symbol, unknown>) => [
+      context.name,
+      context[future],
+      context[0],
+      variable.get(),
+    ];
+    try {
+      core.setAsyncContext({ __proto__: null, 0: "id", name: "name" });
+      assert.deepEqual(
+        variable.run("inner", () => read(core.getAsyncContext()!)),
+        ["name", undefined, "id", "inner"],
+      );
+      core.setAsyncContext({ __proto__: null, 0: "id", [future]: "symbol" });
+      assert.deepEqual(
+        variable.run("inner", () => read(core.getAsyncContext()!)),
+        [undefined, "symbol", "id", "inner"],
+      );
+    } finally {
+      core.setAsyncContext(outside);
+    }
+  },
+});
