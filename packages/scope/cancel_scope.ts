@@ -826,7 +826,7 @@ function generatorReturned(name: string): TypeError {
  * context of the registration.
  */
 function isNativePromise(value: unknown): value is Promise<unknown> {
-  return value instanceof Promise &&
+  return typeof value === "object" && value !== null &&
     Object.getPrototypeOf(value) === Promise.prototype;
 }
 
