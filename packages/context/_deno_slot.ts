@@ -29,6 +29,14 @@ interface DenoCore {
 const HIGHEST_INDEX = 63;
 
 /**
+ * The highest id of someone else's entry that we copy into an array. A
+ * program that keeps making `AsyncLocalStorage`s (one per request, say) has
+ * ever higher ids; a context holding one is copied as Deno copies it, into
+ * a dictionary, rather than into an array that long.
+ */
+const HIGHEST_ID_IN_ARRAY = 255;
+
+/**
  * The context slot under Deno's `AsyncLocalStorage`, used directly.
  *
  * Deno keeps the context in V8's continuation-preserved embedder data: one
@@ -121,9 +129,10 @@ function inlineStorage(
    * or another copy's of this module) is copied with `slice()`, and padded
    * without holes (a hole would be read through `Array.prototype`). Anything
    * else is empty or one of Deno's (an `AsyncLocalStorage.run` inside ours):
-   * its entries are copied into a new array. Should one of Deno's ever hold
-   * a key that is not an id, it is copied whole, as Deno copies it (a
-   * spread): slower, but nothing of anyone else's is lost.
+   * its entries are copied into a new array. One that holds an id past
+   * `HIGHEST_ID_IN_ARRAY`, or (none does today) a key that is not an id, is
+   * copied whole, as Deno copies it: slower, but never long, and nothing of
+   * anyone else's is lost.
    */
   function copyOf(previous: unknown): Record<number, unknown> {
     let context: unknown[];
@@ -133,7 +142,7 @@ function inlineStorage(
       let length = 0;
       for (const key in entries) {
         const id = Number(key);
-        if (!Number.isInteger(id) || id < 0) {
+        if (!Number.isInteger(id) || id < 0 || id > HIGHEST_ID_IN_ARRAY) {
           return Object.assign(Object.create(null), entries);
         }
         length = Math.max(length, id + 1);

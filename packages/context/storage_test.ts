@@ -433,3 +433,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "an AsyncLocalStorage with an id past 255 nests with variables, and no context grows that long",
+  ignore: contextBackend !== "Deno",
+  fn() {
+    const { core } = (Deno as unknown as Record<symbol, {
+      core: { getAsyncContext(): unknown };
+    }>)[(Deno as unknown as { internal: symbol }).internal]!;
+    // A program that makes a storage per request has ever higher ids.
+    const storages = Array.from(
+      { length: 300 },
+      () => new AsyncLocalStorage<string>(),
+    );
+    const last = storages.at(-1)!;
+    const seen = last.run("late", () =>
+      variable.run("inner", () => {
+        const context = core.getAsyncContext() as { length?: number };
+        return [last.getStore(), variable.get(), context.length ?? "none"];
+      }));
+    assert.deepEqual(seen, ["late", "inner", "none"]);
+  },
+});
