@@ -411,19 +411,20 @@ Deno.test({
     }>)[(Deno as unknown as { internal: symbol }).internal]!;
     const future = Symbol("future");
     const outside = core.getAsyncContext();
+    // 200: an id no variable of this process has, below the array limit.
     const read = (context: Record<string | symbol, unknown>) => [
       context.name,
       context[future],
-      context[0],
+      context[200],
       variable.get(),
     ];
     try {
-      core.setAsyncContext({ __proto__: null, 0: "id", name: "name" });
+      core.setAsyncContext({ __proto__: null, 200: "id", name: "name" });
       assert.deepEqual(
         variable.run("inner", () => read(core.getAsyncContext()!)),
         ["name", undefined, "id", "inner"],
       );
-      core.setAsyncContext({ __proto__: null, 0: "id", [future]: "symbol" });
+      core.setAsyncContext({ __proto__: null, 200: "id", [future]: "symbol" });
       assert.deepEqual(
         variable.run("inner", () => read(core.getAsyncContext()!)),
         [undefined, "symbol", "id", "inner"],
