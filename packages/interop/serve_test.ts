@@ -12,19 +12,25 @@ import type { RequestHandler } from "./handler.ts";
 import { serve, type ServeOptions } from "./serve.ts";
 import { deferred } from "./_test_util.ts";
 
-/** Starts `serve` on loopback; resolves with its URL once it listens. */
+/**
+ * Starts `serve` on loopback, inside `scope` if given; resolves with its URL
+ * once it listens.
+ */
 async function start(
   fn: RequestHandler,
   options: ServeOptions = {},
+  scope?: CancelScope,
 ): Promise<{ url: string; served: Promise<void> }> {
   const listening = deferred<number>();
-  const served = serve(fn, {
-    port: 0,
-    hostname: "127.0.0.1",
-    shutdownSignals: [],
-    onListen: (addr) => listening.resolve(addr.port),
-    ...options,
-  });
+  const run = () =>
+    serve(fn, {
+      port: 0,
+      hostname: "127.0.0.1",
+      shutdownSignals: [],
+      onListen: (addr) => listening.resolve(addr.port),
+      ...options,
+    });
+  const served = scope === undefined ? run() : scope.run(run);
   served.catch(() => {}); // the test awaits it; never unhandled meanwhile
   const port = await Promise.race([listening.promise, served.then(() => 0)]);
   return { url: `http://127.0.0.1:${port}`, served };
@@ -138,21 +144,11 @@ Deno.test("serve() stops hard when its enclosing scope is cancelled, then throws
   const log: string[] = [];
   const entered = new Map([["/long", deferred()]]);
   const outer = new CancelScope({ name: "app" });
-  let url = "";
-  const listening = deferred();
-  const done = outer.run(() =>
-    serve(shortAndLong(log, entered), {
-      port: 0,
-      hostname: "127.0.0.1",
-      shutdownSignals: [],
-      gracePeriod: 60_000,
-      onListen(addr) {
-        url = `http://127.0.0.1:${addr.port}`;
-        listening.resolve();
-      },
-    })
+  const { url, served: done } = await start(
+    shortAndLong(log, entered),
+    { gracePeriod: 60_000 },
+    outer,
   );
-  await listening.promise;
   const long = fetch(`${url}/long`);
   await entered.get("/long")!.promise;
   outer.cancel("application exit");
@@ -169,22 +165,11 @@ Deno.test("serve(): an enclosing cancellation during the grace period ends it, a
   const entered = new Map([["/long", deferred()]]);
   const outer = new CancelScope({ name: "app" });
   const stop = new AbortController();
-  let url = "";
-  const listening = deferred();
-  const done = outer.run(() =>
-    serve(shortAndLong(log, entered), {
-      port: 0,
-      hostname: "127.0.0.1",
-      shutdownSignals: [],
-      signal: stop.signal,
-      gracePeriod: 60_000,
-      onListen(addr) {
-        url = `http://127.0.0.1:${addr.port}`;
-        listening.resolve();
-      },
-    })
+  const { url, served: done } = await start(
+    shortAndLong(log, entered),
+    { signal: stop.signal, gracePeriod: 60_000 },
+    outer,
   );
-  await listening.promise;
   const long = fetch(`${url}/long`);
   await entered.get("/long")!.promise;
   stop.abort(); // graceful: the long request may go on for a minute
@@ -203,10 +188,8 @@ Deno.test("serve() nests every request scope in the server's scope, under the ca
   const stop = new AbortController();
   const app = new CancelScope({ name: "app" });
   let chain: string[] = [];
-  let url = "";
-  const listening = deferred();
-  const served = app.run(() =>
-    serve((_request, { scope, timeout }) => {
+  const { url, served } = await start(
+    (_request, { scope, timeout }) => {
       chain = [];
       for (
         let s: CancelScope | undefined = scope;
@@ -214,20 +197,10 @@ Deno.test("serve() nests every request scope in the server's scope, under the ca
         s = internals.parentOf(s)
       ) chain.push(s.name);
       return new Response(String(timeout));
-    }, {
-      port: 0,
-      hostname: "127.0.0.1",
-      signal: stop.signal,
-      shutdownSignals: [],
-      name: "api",
-      maxTimeout: 1_000,
-      onListen(addr) {
-        url = `http://127.0.0.1:${addr.port}`;
-        listening.resolve();
-      },
-    })
+    },
+    { signal: stop.signal, name: "api", maxTimeout: 1_000 },
+    app,
   );
-  await listening.promise;
   const response = await fetch(`${url}/items`, {
     method: "POST",
     body: "x",
