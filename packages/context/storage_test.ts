@@ -396,6 +396,17 @@ Deno.test("with Deno's OpenTelemetry on, spans and variables follow each other b
   });
 });
 
+/** The getter and setter of Deno's context slot, for the cases below. */
+function denoCore(): {
+  getAsyncContext(): Record<string | symbol, unknown> | undefined;
+  setAsyncContext(context: unknown): void;
+} {
+  const deno = Deno as unknown as Record<symbol, { core: never }> & {
+    internal: symbol;
+  };
+  return deno[deno.internal]!.core;
+}
+
 Deno.test({
   name:
     "a context of Deno's with keys that are not ids keeps them through a run",
@@ -403,12 +414,7 @@ Deno.test({
   fn() {
     // Deno's own contexts hold ids only today. Should a key of another kind
     // ever appear, a run must copy it too, not drop it.
-    const { core } = (Deno as unknown as Record<symbol, {
-      core: {
-        getAsyncContext(): Record<string | symbol, unknown> | undefined;
-        setAsyncContext(context: unknown): void;
-      };
-    }>)[(Deno as unknown as { internal: symbol }).internal]!;
+    const core = denoCore();
     const future = Symbol("future");
     const outside = core.getAsyncContext();
     // 200: an id no variable of this process has, below the array limit.
@@ -440,9 +446,7 @@ Deno.test({
     "an AsyncLocalStorage with an id past 255 nests with variables, and no context grows that long",
   ignore: contextBackend !== "Deno",
   fn() {
-    const { core } = (Deno as unknown as Record<symbol, {
-      core: { getAsyncContext(): unknown };
-    }>)[(Deno as unknown as { internal: symbol }).internal]!;
+    const core = denoCore();
     // A program that makes a storage per request has ever higher ids.
     const storages = Array.from(
       { length: 300 },
