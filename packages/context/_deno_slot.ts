@@ -157,7 +157,9 @@ function inlineStorage(
     return context;
   }
 
+  /** Calls `fn` with `context` current, then makes `previous` current again. */
   function enter<R>(
+    previous: unknown,
     context: Record<number, unknown>,
     fn: Passed<R>,
     a: unknown,
@@ -165,7 +167,6 @@ function inlineStorage(
     c: unknown,
     d: unknown,
   ): R {
-    const previous = getAsyncContext();
     setAsyncContext(context);
     try {
       return fn(a, b, c, d);
@@ -182,7 +183,8 @@ function inlineStorage(
       return findIn(context[REST] as Frame | undefined, variable, fallback);
     },
     run(variable, value, fn, a, b, c, d) {
-      const context = copyOf(getAsyncContext());
+      const previous = getAsyncContext();
+      const context = copyOf(previous);
       const current = context[VARIABLE] as object | undefined;
       if (current !== variable && current !== undefined) {
         // The old head moves into the list, which loses `variable`'s frame.
@@ -194,7 +196,7 @@ function inlineStorage(
       }
       context[VARIABLE] = variable;
       context[VALUE] = value;
-      return enter(context, fn, a, b, c, d);
+      return enter(previous, context, fn, a, b, c, d);
     },
     capture() {
       const context = getAsyncContext() as Context;
@@ -206,11 +208,12 @@ function inlineStorage(
       };
     },
     restore(frame, fn, a, b, c, d) {
-      const context = copyOf(getAsyncContext());
+      const previous = getAsyncContext();
+      const context = copyOf(previous);
       context[VARIABLE] = frame?.variable;
       context[VALUE] = frame?.value;
       context[REST] = frame?.rest;
-      return enter(context, fn, a, b, c, d);
+      return enter(previous, context, fn, a, b, c, d);
     },
   };
 }
