@@ -6,7 +6,7 @@
  * @module
  */
 import { Cancelled, CancelScope } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { currentScope, runRootLike, runUnder } from "@corral/scope/plumbing";
 import { parseTimeout, TIMEOUT_HEADER } from "./deadline_header.ts";
 import type {
   HandlerInfo,
@@ -184,12 +184,12 @@ export async function handleRequest(
   const context: RequestContext = { scope, info, timeout };
   try {
     const response = parent === undefined
-      ? await internals.runWithClock(
+      ? await runRootLike(
         scope,
-        internals.clockOf(internals.current()),
+        currentScope(),
         () => config.fn(request, context),
       )
-      : await internals.runWithParent(
+      : await runUnder(
         scope,
         parent,
         () => config.fn(request, context),

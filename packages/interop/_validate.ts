@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { show } from "@corral/scope/internal";
+import { show } from "@corral/scope/plumbing";
 
 export {
   checkBoolean,
@@ -15,7 +15,7 @@ export {
   describe,
   label,
   show,
-} from "@corral/scope/internal";
+} from "@corral/scope/plumbing";
 
 /** An `AbortSignal`, or (when `optional`) `undefined`. */
 export function checkSignal(

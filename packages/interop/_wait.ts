@@ -8,7 +8,7 @@
  * @module
  */
 import type { Cancelled, CancelScope } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { cancellationOf, onCancelled } from "@corral/scope/plumbing";
 
 /** How a wait ended; {@linkcode settleOrCancel} never rejects. */
 export type Outcome<T> =
@@ -30,33 +30,32 @@ export function settleOrCancel<T>(
   onCancel?: (cancelled: Cancelled) => void,
 ): Promise<Outcome<T>> {
   return new Promise<Outcome<T>>((resolve) => {
-    let waiter: ((cancelled: Cancelled) => void) | undefined;
+    let dispose: (() => void) | undefined;
     let settled = false;
     promise.then(
       (value) => {
         settled = true;
-        if (waiter !== undefined) internals.removeWaiter(scope!, waiter);
+        dispose?.();
         resolve({ kind: "value", value });
       },
       (error) => {
         settled = true;
-        if (waiter !== undefined) internals.removeWaiter(scope!, waiter);
+        dispose?.();
         resolve({ kind: "error", error });
       },
     );
     // A thenable may call back synchronously: then there is nothing to wait.
     if (scope === undefined || settled) return;
-    const pending = internals.pendingCancellation(scope);
+    const pending = cancellationOf(scope);
     if (pending !== undefined) {
       onCancel?.(pending);
       resolve({ kind: "cancelled", cancelled: pending });
       return;
     }
-    waiter = (cancelled) => {
-      waiter = undefined; // waiters are called once, and dropped by the scope
+    dispose = onCancelled(scope, (cancelled) => {
+      dispose = undefined; // called once, and dropped by the scope
       onCancel?.(cancelled);
       resolve({ kind: "cancelled", cancelled });
-    };
-    internals.addWaiter(scope, waiter);
+    });
   });
 }

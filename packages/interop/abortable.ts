@@ -1,6 +1,11 @@
 // Copyright the corral authors. MIT license.
 import type { Cancelled } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import {
+  cancellationOf,
+  checkOptions,
+  currentScope,
+  onCancelled,
+} from "@corral/scope/plumbing";
 import type { Outcome } from "./_wait.ts";
 import { checkBoolean, checkFunction } from "./_validate.ts";
 
@@ -94,17 +99,19 @@ export interface AbortableOptions {
  */
 export function abortable<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
-  options: AbortableOptions = {},
+  options?: AbortableOptions,
 ): Promise<T> {
   checkFunction("call abortable()", fn);
-  checkBoolean("call abortable()", "abandon", options.abandon);
-  const scope = internals.current();
+  checkOptions("call abortable()", options);
+  const abandon = options?.abandon;
+  checkBoolean("call abortable()", "abandon", abandon);
+  const scope = currentScope();
   if (scope === undefined) {
     return callForeign(fn, new AbortController().signal);
   }
-  const pending = internals.pendingCancellation(scope);
+  const pending = cancellationOf(scope);
   if (pending !== undefined) return Promise.reject(pending);
-  return runAbortable(fn, options.abandon ?? false);
+  return runAbortable(fn, abandon ?? false);
 }
 
 async function callForeign<T>(
@@ -118,22 +125,20 @@ async function runAbortable<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
   abandon: boolean,
 ): Promise<T> {
-  const scope = internals.current()!;
   const controller = new AbortController();
-  /** Our abort; set only by the waiter, so a foreign abort never sets it. */
+  /** Our abort; set only by the scope's callback, never by a foreign abort. */
   let ours: Cancelled | undefined;
   let stopWaiting: ((cancelled: Cancelled) => void) | undefined;
-  const waiter = (cancelled: Cancelled) => {
+  const dispose = onCancelled(currentScope()!, (cancelled) => {
     ours = cancelled;
     controller.abort(cancelled);
     stopWaiting?.(cancelled);
-  };
-  internals.addWaiter(scope, waiter);
+  });
   let promise: PromiseLike<T>;
   try {
     promise = Promise.resolve(fn(controller.signal));
   } catch (error) {
-    internals.removeWaiter(scope, waiter);
+    dispose();
     throw error;
   }
   const outcome = await new Promise<Outcome<T>>((resolve) => {
@@ -144,10 +149,14 @@ async function runAbortable<T>(
       (error) => resolve({ kind: "error", error }),
     );
     if (!abandon) return; // wait for the foreign cleanup to finish
-    stopWaiting = (cancelled) => resolve({ kind: "cancelled", cancelled });
+    // A value that arrived before the cancel, in the same turn, wins: its
+    // reaction above is already queued, and this one goes behind it (as
+    // without `abandon`, and Trio's "it wasn't cancelled after all").
+    stopWaiting = (cancelled) =>
+      queueMicrotask(() => resolve({ kind: "cancelled", cancelled }));
     if (ours !== undefined) stopWaiting(ours);
   });
-  internals.removeWaiter(scope, waiter);
+  dispose();
   if (outcome.kind === "value") return outcome.value;
   if (outcome.kind === "cancelled") throw outcome.cancelled;
   if (ours !== undefined) throw ours; // a rejection after our abort

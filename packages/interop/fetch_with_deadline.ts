@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-import { internals } from "@corral/scope/internal";
+import { cancellationOf, currentScope } from "@corral/scope/plumbing";
 import {
   formatTimeout,
   parseTimeout,
@@ -80,9 +80,9 @@ export async function fetchWithDeadline(
   if (fetchInit.signal != null) {
     checkSignal("call fetchWithDeadline()", fetchInit.signal, "init.signal");
   }
-  const scope = internals.current();
+  const scope = currentScope();
   if (scope === undefined) return await fetch(input, fetchInit);
-  const pending = internals.pendingCancellation(scope);
+  const pending = cancellationOf(scope);
   if (pending !== undefined) throw pending;
 
   const remaining = remainingTime();
@@ -106,7 +106,7 @@ export async function fetchWithDeadline(
     return await fetch(input, fetchInit);
   } catch (error) {
     // A rejection after our abort is our Cancelled (abortable's rule).
-    const cancelled = internals.pendingCancellation(scope);
+    const cancelled = cancellationOf(scope);
     if (cancelled !== undefined && scope.signal.aborted) throw cancelled;
     throw error;
   }

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import { type Cancelled, CancelScope, TimeoutError } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { cancellationOf, currentScope } from "@corral/scope/plumbing";
 import { type Outcome, settleOrCancel } from "./_wait.ts";
 import { checkDuration, show } from "./_validate.ts";
 
@@ -187,8 +187,8 @@ class ScopedIterator<T> implements AsyncIterableIterator<T> {
         "Cannot call next(): the previous next() has not settled; iterate with for await",
       );
     }
-    const scope = internals.current();
-    const pending = scope && internals.pendingCancellation(scope);
+    const scope = currentScope();
+    const pending = scope && cancellationOf(scope);
     if (pending !== undefined) {
       this.#done = true;
       await this.#source.close(pending, false);
@@ -249,7 +249,7 @@ class ScopedIterator<T> implements AsyncIterableIterator<T> {
     // enclosing scope's cancellation propagates as itself.
     const timedOut = itemScope !== undefined && itemScope.cancelCalled &&
       (scope === undefined ||
-        internals.pendingCancellation(scope) === undefined);
+        cancellationOf(scope) === undefined);
     // A close error is not lost: it propagates, and the Cancelled (level-
     // triggered) comes back at the next checkpoint anyway.
     await this.#source.close(cancelled, true);

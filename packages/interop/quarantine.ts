@@ -1,6 +1,10 @@
 // Copyright the corral authors. MIT license.
 import { Cancelled, CancelScope, shielded } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import {
+  cancellationOf,
+  cancelWithSource,
+  onCancelled,
+} from "@corral/scope/plumbing";
 import { TaskGroupError } from "@corral/taskgroup";
 import {
   checkDuration,
@@ -97,14 +101,7 @@ export class Quarantine {
       if (this.#state !== "open") {
         controller.abort(this.#exitReason());
       } else {
-        const pending = internals.pendingCancellation(this.#scope);
-        if (pending !== undefined) controller.abort(pending);
-        else {
-          internals.addWaiter(
-            this.#scope,
-            (cancelled) => controller.abort(cancelled),
-          );
-        }
+        onCancelled(this.#scope, (cancelled) => controller.abort(cancelled));
       }
     }
     return this.#controller.signal;
@@ -283,7 +280,7 @@ export class Quarantine {
   #fail(error: unknown): void {
     this.#errors.push(error);
     if (this.#errors.length === 1 && this.#state === "open") {
-      internals.cancelWithSource(
+      cancelWithSource(
         this.#scope,
         "group",
         `quarantine${label(this.#name)}: ${describe(error)}`,
@@ -294,7 +291,7 @@ export class Quarantine {
   /** Whether foreign work was told to stop: the block is closing or cancelled. */
   #aborted(): boolean {
     return this.#state !== "open" ||
-      internals.pendingCancellation(this.#scope) !== undefined;
+      cancellationOf(this.#scope) !== undefined;
   }
 
   #exitReason(): unknown {

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope, moveOnAfter, shielded } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { cancellationOf, stateOf } from "@corral/scope/plumbing";
 import type { HandlerOptions, RequestHandler } from "./handler.ts";
 import { handleRequest, toRequestConfig } from "./_request.ts";
 import { settleOrCancel } from "./_wait.ts";
@@ -151,7 +151,7 @@ export async function serve(
       onListen,
       signal: force.signal,
     }, (request, info) => {
-      if (internals.stateOf(scope) !== "active") {
+      if (stateOf(scope) !== "active") {
         return new Response(null, { status: 503 });
       }
       inFlight++;
@@ -231,7 +231,7 @@ export async function serve(
     // Rule 2: serve is a checkpoint. An enclosing cancellation (at once, or
     // during the grace period) goes on out as itself once the server is
     // gone; our own cancel of the stragglers is absorbed by our scope.
-    const cancelled = internals.pendingCancellation(scope);
+    const cancelled = cancellationOf(scope);
     if (cancelled !== undefined) throw cancelled;
   });
 }

@@ -7,7 +7,7 @@ import {
   sleep,
   sleepForever,
 } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { parentOf } from "@corral/scope/plumbing";
 import type { RequestHandler } from "./handler.ts";
 import { serve, type ServeOptions } from "./serve.ts";
 import { deferred } from "./_test_util.ts";
@@ -194,7 +194,7 @@ Deno.test("serve() nests every request scope in the server's scope, under the ca
       for (
         let s: CancelScope | undefined = scope;
         s !== undefined;
-        s = internals.parentOf(s)
+        s = parentOf(s)
       ) chain.push(s.name);
       return new Response(String(timeout));
     },

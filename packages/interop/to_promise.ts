@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { currentScope, runRootLike } from "@corral/scope/plumbing";
 import { checkFunction, checkSignal } from "./_validate.ts";
 
 /** Options for {@linkcode toPromise}. */
@@ -77,8 +77,7 @@ async function runRoot<T>(
   const onAbort = () => scope.cancel(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const clock = internals.clockOf(internals.current());
-    const value = await internals.runWithClock(scope, clock, fn);
+    const value = await runRootLike(scope, currentScope(), fn);
     if (scope.cancelCaught && signal?.aborted) throw signal.reason;
     return value as T;
   } finally {

@@ -9,7 +9,7 @@ import {
   sleep,
   sleepForever,
 } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { parentOf } from "@corral/scope/plumbing";
 import { MockClock } from "@corral/scope/testing";
 import { taskGroup } from "@corral/taskgroup";
 import { toPromise } from "./to_promise.ts";
@@ -22,7 +22,7 @@ Deno.test("toPromise() resolves with fn's value, run in a fresh root scope", asy
     toPromise((scope) => {
       root = scope;
       assert.equal(currentScope(), scope);
-      assert.equal(internals.parentOf(scope), undefined, "a root");
+      assert.equal(parentOf(scope), undefined, "a root");
       outer.cancel(); // the caller's scopes cannot reach it
       return checkpoint().then(() => "value");
     }, { name: "bridge" })

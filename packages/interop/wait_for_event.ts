@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-import { internals } from "@corral/scope/internal";
+import { park } from "@corral/scope/plumbing";
 import { checkFunction, show } from "./_validate.ts";
 
 /** Options for {@linkcode waitForEvent}. */
@@ -64,35 +64,23 @@ export function waitForEvent<E extends Event = Event>(
   if (filter !== undefined) {
     checkFunction(`wait for event "${type}"`, filter, "filter");
   }
-  const scope = internals.current();
-  if (scope !== undefined) {
-    const pending = internals.pendingCancellation(scope);
-    if (pending !== undefined) return Promise.reject(pending);
-  }
   const eventType = String(type);
-  return new Promise<E>((resolve, reject) => {
-    const waiter = (cancelled: unknown) => {
-      target.removeEventListener(eventType, listener);
-      reject(cancelled);
-    };
+  return park<E>((wake, fail) => {
     const listener = (event: Event) => {
       try {
         if (filter !== undefined && !filter(event as E)) return;
       } catch (error) {
         // A throwing filter ends the wait with its error, rather than being
         // reported from inside dispatchEvent where nobody awaits it.
-        finish();
-        reject(error);
+        stop();
+        fail(error);
         return;
       }
-      finish();
-      resolve(event as E);
+      stop();
+      wake(event as E);
     };
-    const finish = () => {
-      target.removeEventListener(eventType, listener);
-      if (scope !== undefined) internals.removeWaiter(scope, waiter);
-    };
+    const stop = () => target.removeEventListener(eventType, listener);
     target.addEventListener(eventType, listener);
-    if (scope !== undefined) internals.addWaiter(scope, waiter);
+    return stop;
   });
 }

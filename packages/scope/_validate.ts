@@ -1,7 +1,14 @@
 // Copyright the corral authors. MIT license.
 /**
- * Argument checks of DESIGN "Bad input gets a clear error". Messages follow
- * std: the action, what was wrong, the current value.
+ * Argument checks of the "bad input gets a clear error" contract, and the
+ * formatting of user values for messages. Messages follow std: the action,
+ * what was wrong, the current value.
+ *
+ * Rule 19 (bookkeeping never throws) is kept here: formatting a user value
+ * can throw (a `message` getter that throws, a Symbol `name`,
+ * `Object.create(null)`, a Proxy), so every function that turns a user value
+ * into text catches, and falls back to the value's tag. Callers update their
+ * counters first and format last, but what they format never throws anyway.
  *
  * @module
  */
@@ -11,24 +18,83 @@ export function label(name: string): string {
   return name === "" ? "" : ` "${name}"`;
 }
 
-/**
- * The value as a message shows it: strings quoted, functions by name, the
- * rest as `String()`. Never throws (`String(Object.create(null))` does).
- */
-export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return value.name || "anonymous function";
+/** `Object.prototype.toString`, which runs no user code but a `toStringTag` getter. */
+function tag(value: unknown): string {
   try {
-    return String(value);
-  } catch {
     return Object.prototype.toString.call(value);
+  } catch {
+    return "[object]";
   }
 }
 
-/** An error as one line, for messages and cancel reasons. */
+/**
+ * The value as a message shows it: strings quoted, functions by name, the
+ * rest as `String()`. Never throws (`String(Object.create(null))` does, and
+ * so can a `name` getter).
+ */
+export function show(value: unknown): string {
+  try {
+    if (typeof value === "string") return JSON.stringify(value);
+    if (typeof value === "function") {
+      const name = value.name;
+      return typeof name === "string" && name !== ""
+        ? name
+        : "anonymous function";
+    }
+    if (isThenable(value)) return "a promise";
+    return String(value);
+  } catch {
+    return tag(value);
+  }
+}
+
+/** `value` as text for a message, with no quotes; never throws. */
+export function text(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const string = String(value);
+    if (typeof string === "string") return string;
+  } catch {
+    // Object.create(null), a throwing toString, a revoked Proxy.
+  }
+  return tag(value);
+}
+
+/**
+ * An error as one line, for messages and cancel reasons: `Name: message`.
+ * Never throws, whatever the getters of `error` do.
+ */
 export function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return `thrown ${show(error)}`;
+  let isError: boolean;
+  try {
+    isError = error instanceof Error;
+  } catch {
+    return `thrown ${tag(error)}`; // a revoked Proxy
+  }
+  if (!isError) return `thrown ${show(error)}`;
+  let name: string, message: string;
+  try {
+    name = text((error as Error).name);
+  } catch {
+    name = "Error";
+  }
+  try {
+    message = text((error as Error).message);
+  } catch {
+    message = "(its message could not be read)";
+  }
+  return `${name}: ${message}`;
+}
+
+/** True for a promise or any other object with a `then` method. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value instanceof Promise) return true;
+  if (value === null || (typeof value !== "object")) return false;
+  try {
+    return typeof (value as PromiseLike<unknown>).then === "function";
+  } catch {
+    return false;
+  }
 }
 
 /** True for `function*` and `async function*`. */
@@ -41,8 +107,11 @@ const GeneratorFunction = function* () {}.constructor;
 const AsyncGeneratorFunction = async function* () {}.constructor;
 
 /**
- * Rule 8 and DESIGN "Bad input": a plain or async function, nothing else.
- * `argument` is the parameter's name as the caller wrote it.
+ * Rule 8 and "bad input": a plain or async function, nothing else.
+ * `argument` is the parameter's name as the caller wrote it. A promise
+ * where a function belongs (`group.spawn(work())`, a habit from
+ * `Promise.all`) is marked handled, so its later rejection cannot end the
+ * process, and the message says to pass a function.
  */
 export function checkCallback(
   action: string,
@@ -50,6 +119,16 @@ export function checkCallback(
   argument = "fn",
 ): void {
   if (typeof fn !== "function") {
+    if (isThenable(fn)) {
+      try {
+        Promise.prototype.then.call(fn, undefined, ignore);
+      } catch {
+        // A foreign thenable: nothing we can mark.
+      }
+      throw new TypeError(
+        `Cannot ${action}: '${argument}' must be a function, not a promise: pass a function that starts the work, such as \`() => work()\`, so that it runs inside its scope`,
+      );
+    }
     throw new TypeError(
       `Cannot ${action}: '${argument}' must be a function: current value is ${
         show(fn)
@@ -63,6 +142,50 @@ export function checkCallback(
       }`,
     );
   }
+}
+
+function ignore(): void {}
+
+/**
+ * An options argument: `undefined`, or an object (not `null`, not a
+ * primitive). `argument` is the parameter's name as the caller wrote it.
+ */
+export function checkOptions(
+  action: string,
+  options: unknown,
+  argument = "options",
+): void {
+  if (
+    options !== undefined &&
+    (options === null ||
+      (typeof options !== "object" && typeof options !== "function"))
+  ) {
+    throw new TypeError(
+      `Cannot ${action}: '${argument}' must be an object: current value is ${
+        show(options)
+      }`,
+    );
+  }
+}
+
+/**
+ * A `name` option: `undefined` (the empty name) or a string. Returns the
+ * name. Anything else is a `TypeError`, not whatever `String()` makes of it.
+ */
+export function checkName(
+  action: string,
+  name: unknown,
+  argument = "name",
+): string {
+  if (name === undefined) return "";
+  if (typeof name !== "string") {
+    throw new TypeError(
+      `Cannot ${action}: '${argument}' must be a string: current value is ${
+        show(name)
+      }`,
+    );
+  }
+  return name;
 }
 
 /** A boolean, or `undefined`. */
@@ -92,7 +215,7 @@ export function checkDeadline(
   if (typeof deadline !== "number") {
     throw new TypeError(
       `Cannot ${action}: '${argument}' must be a number: current value is ${
-        String(deadline)
+        text(deadline)
       }`,
     );
   }
@@ -112,7 +235,7 @@ export function checkDuration(
   if (typeof ms !== "number") {
     throw new TypeError(
       `Cannot ${action}: '${argument}' must be a number: current value is ${
-        String(ms)
+        text(ms)
       }`,
     );
   }
@@ -128,7 +251,7 @@ export function checkShield(action: string, shield: unknown): void {
   if (typeof shield !== "boolean") {
     throw new TypeError(
       `Cannot ${action}: 'shield' must be a boolean: current value is ${
-        String(shield)
+        text(shield)
       }`,
     );
   }

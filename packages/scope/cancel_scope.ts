@@ -12,8 +12,11 @@ import {
   checkCallback,
   checkDeadline,
   checkDuration,
+  checkName,
+  checkOptions,
   checkShield,
   label,
+  text,
 } from "./_validate.ts";
 
 /** The scope of the current logical call chain. Changed only by `#start`. */
@@ -42,6 +45,8 @@ const SHIELD = 16;
 const EFFECTIVELY_CANCELLED = 32;
 const SOURCE_SHIFT = 6;
 const SOURCE_MASK = 3 << SOURCE_SHIFT;
+/** In a `ChildList` (its parent's, or the roots'): `#unlink` has work to do. */
+const LINKED = 256;
 /** `#ownSource` by its number in `#flags` (0 for none). */
 const SOURCES: readonly (CancelSource | undefined)[] = [
   undefined,
@@ -52,6 +57,16 @@ const SOURCES: readonly (CancelSource | undefined)[] = [
 
 /** Active scopes with no parent, for the task tree view. */
 const roots: ChildList = { first: undefined, last: undefined };
+
+/**
+ * How many scope bodies are running synchronously, one inside the other, on
+ * the current stack. Groups that open groups with no `await` between nest
+ * their bodies on one stack, a dozen frames a level; past
+ * `MAX_SYNC_DEPTH` levels a body starts a microtask later, on a fresh stack,
+ * so no depth of nesting can overflow the stack in our bookkeeping (rule 19).
+ */
+let syncDepth = 0;
+const MAX_SYNC_DEPTH = 64;
 
 /** Options for {@linkcode CancelScope}. */
 export interface CancelScopeOptions {
@@ -214,10 +229,11 @@ export class CancelScope {
   /** Made on the first read of `signal` (never for most scopes). */
   #controller: AbortController | undefined;
   /**
-   * Callbacks of the checkpoints blocked in this scope: one callback (the
-   * usual case: one task waits in its own scope) or, past one, an array.
+   * Callbacks of the waits blocked in this scope: one callback (the usual
+   * case: one task waits in its own scope) or, past one, a `Set`, so that a
+   * wait that ends removes its callback in O(1) (rule 17).
    */
-  #waiters: Waiter | Waiter[] | undefined;
+  #waiters: Waiter | Set<Waiter> | undefined;
   /** The task or group this scope belongs to, for the task tree view. */
   #owner: object | undefined;
   /** A task's outcome goes here when it ends (see `#runBody`). */
@@ -237,12 +253,15 @@ export class CancelScope {
    */
   constructor(options?: CancelScopeOptions) {
     // Read field by field: no `{}` default to allocate on every scope.
+    if (options !== undefined) checkOptions("create scope", options);
     const deadline = options?.deadline, timeout = options?.timeout;
     const shield = options?.shield === undefined ? false : options.shield;
-    const name = options?.name === undefined ? "" : options.name;
+    const name = checkName("create scope", options?.name);
     if (deadline !== undefined && timeout !== undefined) {
       throw new TypeError(
-        `Cannot create scope: 'deadline' and 'timeout' cannot be given together: current values are ${deadline} and ${timeout}`,
+        `Cannot create scope: 'deadline' and 'timeout' cannot be given together: current values are ${
+          text(deadline)
+        } and ${text(timeout)}`,
       );
     }
     if (deadline !== undefined) checkDeadline("create scope", deadline);
@@ -250,7 +269,7 @@ export class CancelScope {
       checkDuration("create scope", "timeout", timeout);
     }
     checkShield("create scope", shield);
-    this.#name = String(name);
+    this.#name = name;
     this.#deadline = deadline ?? Infinity;
     this.#timeout = timeout;
     this.#shield = shield;
@@ -419,6 +438,23 @@ export class CancelScope {
       );
     }
     this.#state = "active";
+    try {
+      return this.#enter(parent, clock, fn, settle);
+    } catch (error) {
+      // Only our own bookkeeping can throw here (`#runBody` catches what
+      // `fn` throws): a stack overflow, when the caller's own recursion
+      // left no room. Leave the tree as it was, then report the failure
+      // the way the body's would be.
+      return this.#enterFailed(error);
+    }
+  }
+
+  #enter<T>(
+    parent: CancelScope | undefined,
+    clock: Clock | undefined,
+    fn: (scope: CancelScope) => T | Promise<T>,
+    settle?: Settle<T>,
+  ): Promise<T | undefined> {
     // Code that escaped its scope (a promise nobody awaited) still has the
     // exited scope as its current one. A scope it opens must not hang under
     // a scope that is out of the tree, where no cancellation reaches it: it
@@ -432,10 +468,24 @@ export class CancelScope {
       this.#deadline = this.#clock.now() + this.#timeout;
       this.#timeout = undefined;
     }
+    this.#settle = settle;
     this.#deadlineChanged();
     this.#link(parent);
-    this.#settle = settle;
     return currentScope_.run(this, CancelScope.#runBody, this, fn);
+  }
+
+  /**
+   * `#enter` threw before the body ran: undo what it did, so the scope is
+   * out of the tree and its deadline out of the queue, and hand the error
+   * on: to `settle` (on a fresh stack) for a task, or as the rejection.
+   */
+  #enterFailed<T>(error: unknown): Promise<T | undefined> {
+    const settle = this.#settle;
+    this.#settle = undefined;
+    this.#exit();
+    if (settle === undefined) return Promise.reject(error);
+    promiseThen.call(resolvedUndefined, () => settle(this, true, error));
+    return resolvedUndefined;
   }
 
   /**
@@ -461,12 +511,23 @@ export class CancelScope {
     scope: CancelScope,
     fn: (scope: CancelScope) => T | Promise<T>,
   ): Promise<T | undefined> {
+    if (syncDepth >= MAX_SYNC_DEPTH) {
+      // Deep synchronous nesting: start the body on a fresh stack. The
+      // reaction runs in this scope's context, where it was registered.
+      return promiseThen.call(
+        resolvedUndefined,
+        () => CancelScope.#runBody(scope, fn),
+      ) as Promise<T | undefined>;
+    }
     let result: unknown;
+    syncDepth++;
     try {
       result = fn(scope);
     } catch (error) {
+      syncDepth--;
       return scope.#exitWith(true, error);
     }
+    syncDepth--;
     if (!isNativePromise(result)) {
       if (isThenable(result)) return CancelScope.#awaitBody(scope, result);
       if (scope.#settle === undefined) return scope.#exitWith(false, result);
@@ -533,6 +594,8 @@ export class CancelScope {
       failed = false;
       outcome = undefined;
     }
+    // Bookkeeping first (rule 19): the scope leaves the tree before any
+    // code that could throw looks at the outcome.
     this.#exit();
     const settle = this.#settle;
     if (settle !== undefined) {
@@ -573,6 +636,7 @@ export class CancelScope {
     if (list.last === undefined) list.first = this;
     else list.last.#nextSibling = this;
     list.last = this;
+    this.#flags |= LINKED;
     // Our children depend only on our own state, so when that does not
     // change (the common case) there is nothing to walk.
     if (
@@ -584,6 +648,8 @@ export class CancelScope {
   }
 
   #unlink(): void {
+    if ((this.#flags & LINKED) === 0) return;
+    this.#flags &= ~LINKED;
     const list = this.#parent === undefined ? roots : this.#parent.#children!;
     const previous = this.#previousSibling, next = this.#nextSibling;
     if (previous === undefined) list.first = next;
@@ -595,11 +661,11 @@ export class CancelScope {
 
   #exit(): void {
     this.#state = "exited";
+    this.#waiters = undefined;
+    this.#unlink();
     if (this.#deadlineEntry !== undefined) {
       this.#clock.unschedule(this.#deadlineEntry);
     }
-    this.#unlink();
-    this.#waiters = undefined;
   }
 
   // ---------------------------------------------------------------------
@@ -608,14 +674,15 @@ export class CancelScope {
 
   #cancelWith(source: CancelSource, reason: unknown): void {
     if (this.#cancelCalled) return;
+    // Rule 5: the first cause wins, ours or one inherited earlier. Made
+    // before any flag changes: it formats the reason, a user value (rule
+    // 19; formatting never throws, but a scope half-cancelled by a throw
+    // here could never be cancelled again).
+    const cancelled = this.#cancelled ??
+      new Cancelled({ source, reason, scopeName: this.#name });
+    this.#cancelled = cancelled;
     this.#cancelCalled = true;
     this.#ownSource = source;
-    // Rule 5: the first cause wins, ours or one inherited earlier.
-    this.#cancelled ??= new Cancelled({
-      source,
-      reason,
-      scopeName: this.#name,
-    });
     if (this.#deadlineEntry !== undefined) {
       this.#clock.unschedule(this.#deadlineEntry);
     }
@@ -695,15 +762,19 @@ export class CancelScope {
     }
   }
 
-  /** Wakes the blocked checkpoints, then aborts the signal. */
+  /**
+   * Wakes the blocked waits, then aborts the signal. A waiter that throws
+   * (a bug in whoever registered it) does not stop the others: its error is
+   * rethrown on a fresh stack, where it is reported as uncaught.
+   */
   #deliver(): void {
     if (!this.#effectivelyCancelled) return; // a shield went up meanwhile
     const cancelled = this.#cancelled!;
     const waiters = this.#waiters;
     this.#waiters = undefined;
-    if (typeof waiters === "function") waiters(cancelled);
+    if (typeof waiters === "function") callWaiter(waiters, cancelled);
     else if (waiters !== undefined) {
-      for (const waiter of waiters) waiter(cancelled);
+      for (const waiter of waiters) callWaiter(waiter, cancelled);
     }
     const controller = this.#controller;
     if (controller !== undefined && !controller.signal.aborted) {
@@ -765,16 +836,13 @@ export class CancelScope {
       const waiters = scope.#waiters;
       if (waiters === undefined) scope.#waiters = waiter;
       else if (typeof waiters === "function") {
-        scope.#waiters = [waiters, waiter];
-      } else waiters.push(waiter);
+        if (waiters !== waiter) scope.#waiters = new Set([waiters, waiter]);
+      } else waiters.add(waiter);
     };
     internals.removeWaiter = (scope, waiter) => {
       const waiters = scope.#waiters;
       if (waiters === waiter) scope.#waiters = undefined;
-      else if (Array.isArray(waiters)) {
-        const index = waiters.indexOf(waiter);
-        if (index >= 0) waiters.splice(index, 1);
-      }
+      else if (typeof waiters === "object") waiters.delete(waiter);
     };
     internals.clockOf = (scope) =>
       scope === undefined ? realClock : scope.#clock;
@@ -805,6 +873,16 @@ export function currentScope(): CancelScope | undefined {
 }
 
 const AsyncFunction = (async () => {}).constructor;
+
+function callWaiter(waiter: Waiter, cancelled: Cancelled): void {
+  try {
+    waiter(cancelled);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
 
 /** The fast check of rule 8; `checkCallback` explains a failure. */
 function isPlainFunction(fn: unknown): boolean {

@@ -1,4 +1,5 @@
 // Copyright the corral authors. MIT license.
+import { checkOptions, describe, show, text } from "./_validate.ts";
 
 /**
  * What cancelled a scope (DESIGN rule 5): its own `cancel()`, its deadline,
@@ -56,21 +57,31 @@ export class Cancelled extends Error {
    *
    * @param options The source, the reason and the scope's name.
    */
-  constructor(options: CancelledOptions = {}) {
-    const source = options.source ?? "explicit";
-    const scope = options.scopeName ? ` "${options.scopeName}"` : "";
+  constructor(options?: CancelledOptions) {
+    checkOptions("create Cancelled", options);
+    const source = options?.source ?? "explicit";
+    if (source !== "explicit" && source !== "deadline" && source !== "group") {
+      throw new TypeError(
+        `Cannot create Cancelled: 'source' must be "explicit", "deadline" or "group": current value is ${
+          show(source)
+        }`,
+      );
+    }
+    const scopeName = options?.scopeName === undefined
+      ? ""
+      : text(options.scopeName);
+    const scope = scopeName ? ` "${scopeName}"` : "";
     const cause = source === "deadline"
       ? "by its deadline"
       : source === "group"
       ? "by its task group"
       : "explicitly";
-    const why = options.reason === undefined
-      ? ""
-      : `: ${describeReason(options.reason)}`;
+    const reason = options?.reason;
+    const why = reason === undefined ? "" : `: ${describeReason(reason)}`;
     super(`Scope${scope} was cancelled ${cause}${why}`);
     this.name = "Cancelled";
     this.source = source;
-    this.reason = options.reason;
+    this.reason = reason;
   }
 }
 
@@ -104,12 +115,20 @@ export class TimeoutError extends Error {
   }
 }
 
+/**
+ * The reason as text for the message. Never throws (rule 19): a reason is a
+ * user value, and `cancel(reason)` must cancel whatever it is.
+ */
 function describeReason(reason: unknown): string {
-  if (reason instanceof Error) return `${reason.name}: ${reason.message}`;
-  if (typeof reason === "string") return reason;
   try {
-    return JSON.stringify(reason) ?? String(reason);
+    if (typeof reason === "string") return reason;
+    if (reason instanceof Error) return describe(reason);
+    if (typeof reason === "object" && reason !== null) {
+      const json = JSON.stringify(reason);
+      if (json !== undefined) return json;
+    }
   } catch {
-    return String(reason);
+    // A cycle, a BigInt, a throwing getter or toJSON, a revoked Proxy.
   }
+  return text(reason);
 }

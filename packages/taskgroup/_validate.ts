@@ -11,8 +11,8 @@ export {
   describe,
   isGeneratorFunction,
   label,
-} from "@corral/scope/internal";
-import { checkCallback } from "@corral/scope/internal";
+} from "@corral/scope/plumbing";
+import { checkCallback } from "@corral/scope/plumbing";
 
 /** `limit` must be undefined or a positive integer. */
 export function checkLimit(action: string, limit: unknown): void {

@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { sleep } from "@corral/scope";
 import { all, map, race, TaskGroup, taskGroup, TaskGroupError } from "./mod.ts";
-import { assertFails, groupError, onClock } from "./_test_helpers.ts";
+import {
+  assertFails,
+  groupError,
+  onClock,
+  unhandledRejections,
+} from "./_test_helpers.ts";
 
 /** Values that are not functions, with how the message shows them. */
 const notFunctions: [unknown, string][] = [
@@ -15,7 +20,8 @@ const notFunctions: [unknown, string][] = [
   [42, "42"],
   ["fn", '"fn"'],
   [{}, "\\[object Object\\]"],
-  [Promise.resolve(), "\\[object Promise\\]"], // a "coroutine object" (semantics #103)
+  [Object.create(null), "\\[object Object\\]"], // String() of it throws
+  [Symbol("s"), "Symbol\\(s\\)"],
 ];
 
 /** Generator functions, refused like a generator-returning scope (rule 8). */
@@ -57,7 +63,7 @@ Deno.test("taskGroup() throws TypeError for a body that is not a function or is 
         () => taskGroup(body as () => void, { name: "g" }),
         TypeError,
         new RegExp(
-          `^Cannot run task group "g": 'fn' must be a function: current value is ${shown}$`,
+          `^Cannot run task group "g": 'body' must be a function: current value is ${shown}$`,
         ),
       );
     }
@@ -66,7 +72,7 @@ Deno.test("taskGroup() throws TypeError for a body that is not a function or is 
         () => taskGroup(body as () => void),
         TypeError,
         new RegExp(
-          `^Cannot run task group: 'fn' must not be a generator function: current value is ${shown}$`,
+          `^Cannot run task group: 'body' must not be a generator function: current value is ${shown}$`,
         ),
       );
     }
@@ -214,4 +220,33 @@ Deno.test("race(), all() and map() throw bad input from the call itself, before 
   assert.throws(() => map([1], attempt, { limit: 0 }), RangeError);
   assert.throws(() => map([1], null as never), TypeError);
   assert.equal(called, false);
+});
+
+Deno.test("spawn(work()), start(work()) and taskGroup(work()): a promise where a function goes is a TypeError that says to pass a function, and the promise's later rejection is not unhandled", async () => {
+  // trio: test_nice_error_on_bad_calls_to_run_or_spawn ("coroutine object"
+  // passed instead of an async function, semantics #103). The dangling
+  // promise is the user's `work()`, which later fails on its own.
+  const message =
+    /'(fn|body)' must be a function, not a promise: pass a function that starts the work, such as `\(\) => work\(\)`/;
+  const work = () => Promise.reject(new Error("work failed on its own"));
+  const seen = await unhandledRejections(async () => {
+    await undisturbed(async (group) => {
+      assert.throws(
+        () => group.spawn(work() as unknown as () => void),
+        (error: unknown) =>
+          error instanceof TypeError && message.test(error.message),
+      );
+      await assertFails(
+        () => group.start(work() as unknown as () => void),
+        TypeError,
+        message,
+      );
+      await assertFails(
+        () => taskGroup(work() as unknown as () => void),
+        TypeError,
+        message,
+      );
+    });
+  });
+  assert.deepEqual(seen, []);
 });

@@ -45,7 +45,7 @@ import {
   sleep,
   TimeoutError,
 } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { cancellationOf, parentOf } from "@corral/scope/plumbing";
 import { Variable } from "@corral/context";
 import { MockClock } from "@corral/scope/testing";
 import { type Task, type TaskGroup, taskGroup, TaskGroupError } from "./mod.ts";
@@ -383,7 +383,7 @@ function spawnTask(
     finished: false,
   };
   target.children.push(record);
-  const precancelled = internals.pendingCancellation(group.scope) !== undefined;
+  const precancelled = cancellationOf(group.scope) !== undefined;
   const id = run.next();
   // Read by cancelSelf, which may run before spawn() returns the handle.
   const holder: { handle?: Task<unknown> } = {};
@@ -398,7 +398,7 @@ function spawnTask(
             `task ${id} started in the context of ${taskId.get()}`,
           );
         }
-        if (internals.parentOf(scope) !== group.scope) {
+        if (parentOf(scope) !== group.scope) {
           run.violate("rule 12", "a task's parent scope is not its group's");
         }
         const taskCtx: Context = {
@@ -451,7 +451,7 @@ async function startTask(
               `start() child ${id} started in the context of ${taskId.get()}`,
             );
           }
-          if (internals.parentOf(scope) !== caller) {
+          if (parentOf(scope) !== caller) {
             run.violate(
               "rule 13",
               "a start() child does not run under its caller",
@@ -470,9 +470,9 @@ async function startTask(
             // Trio's _TaskStatus.started: while the caller is cancelled,
             // started() leaves the task with the caller (semantics #110-#112).
             moved = caller === undefined ||
-              internals.pendingCancellation(caller) === undefined;
+              cancellationOf(caller) === undefined;
             started(token);
-            if (internals.parentOf(scope) !== (moved ? group.scope : caller)) {
+            if (parentOf(scope) !== (moved ? group.scope : caller)) {
               run.violate(
                 "rule 13",
                 `started() ${moved ? "did not move" : "moved"} the task`,
@@ -588,7 +588,7 @@ async function runGroup(
   }
   const around = currentScope();
   record.enclosingCancelled = around !== undefined &&
-    internals.pendingCancellation(around) !== undefined;
+    cancellationOf(around) !== undefined;
   record.outcome = outcome;
   if (!outcome.ok) throw outcome.error;
   return outcome.value;

@@ -12,7 +12,7 @@ import {
   sleep,
   sleepForever,
 } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { parentOf } from "@corral/scope/plumbing";
 import {
   type StartFunction,
   type TaskGroup,
@@ -313,12 +313,12 @@ Deno.test("rule 13: before started() the task's scope is under the caller's scop
         callerScope = caller;
         await group.start(async (started, scope) => {
           assert.equal(currentScope(), scope);
-          parents.push(internals.parentOf(scope));
+          parents.push(parentOf(scope));
           await sleep(1);
           started();
-          parents.push(internals.parentOf(scope));
+          parents.push(parentOf(scope));
           await sleep(1);
-          parents.push(internals.parentOf(scope));
+          parents.push(parentOf(scope));
         });
       });
     });

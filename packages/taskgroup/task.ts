@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { setOwner } from "@corral/scope/plumbing";
 
 /**
  * Settles a task handle: `failed` says whether `outcome` is what the task
@@ -63,7 +63,7 @@ export class Task<R> {
    */
   constructor(scope: CancelScope) {
     this.#scope = scope;
-    internals.setOwner(scope, this);
+    setOwner(scope, this);
   }
 
   /** The name given to `spawn`. */

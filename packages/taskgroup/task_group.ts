@@ -1,7 +1,21 @@
 // Copyright the corral authors. MIT license.
 import { Snapshot } from "@corral/context";
 import { Cancelled, CancelScope } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import {
+  cancellationOf,
+  cancelWithSource,
+  checkName,
+  checkOptions,
+  currentScope,
+  onCancelled,
+  ownerOf,
+  ownsCancellation,
+  reparent,
+  runTask,
+  runUnder,
+  setOwner,
+  stateOf,
+} from "@corral/scope/plumbing";
 import { settleTask, Task } from "./task.ts";
 import { TaskGroupError } from "./task_group_error.ts";
 import {
@@ -85,6 +99,12 @@ export class TaskGroup {
   #active = 0;
   /** Tasks waiting for a slot under `#limit`, in spawn order. */
   #queue: (() => void)[] = [];
+  /**
+   * Whether the group's scope will launch the queue when it is cancelled:
+   * registered once, the first time a task is queued, for the group's whole
+   * life (once per refill of the queue would pile up in a long-lived group).
+   */
+  #queueWatched = false;
   /** True once the body has returned or thrown. */
   #bodyDone = false;
   /**
@@ -104,13 +124,15 @@ export class TaskGroup {
    *
    * @param options The group's name and limit.
    */
-  constructor(options: TaskGroupOptions = {}) {
-    const { name = "", limit } = options;
-    checkLimit(`create task group${label(String(name))}`, limit);
-    this.#name = String(name);
+  constructor(options?: TaskGroupOptions) {
+    checkOptions("create task group", options);
+    const name = checkName("create task group", options?.name);
+    const limit = options?.limit;
+    checkLimit(`create task group${label(name)}`, limit);
+    this.#name = name;
     this.#limit = limit ?? Infinity;
     this.#scope = new CancelScope({ name: this.#name });
-    internals.setOwner(this.#scope, this);
+    setOwner(this.#scope, this);
   }
 
   /** The label given to `taskGroup`. */
@@ -130,7 +152,7 @@ export class TaskGroup {
 
   /** How many tasks wait for a slot under `limit`. */
   get waiting(): number {
-    return this.#queue.length;
+    return this.#queue.length - this.#queueHead;
   }
 
   /**
@@ -155,7 +177,8 @@ export class TaskGroup {
     fn: (scope: CancelScope) => R | Promise<R>,
     options?: SpawnOptions,
   ): Task<R> {
-    const name = options?.name === undefined ? "" : String(options.name);
+    if (options !== undefined) checkOptions("spawn task", options);
+    const name = checkName("spawn task", options?.name);
     this.#checkSpawn("spawn", name, fn);
     const task = new Task<R>(
       new CancelScope(name === "" ? undefined : { name }),
@@ -206,11 +229,12 @@ export class TaskGroup {
    */
   start<V = undefined>(
     fn: StartFunction<V>,
-    options: SpawnOptions = {},
+    options?: SpawnOptions,
   ): Promise<V> {
-    const name = String(options.name ?? "");
+    checkOptions("start task", options);
+    const name = checkName("start task", options?.name);
     this.#checkSpawn("start", name, fn);
-    const caller = internals.current();
+    const caller = currentScope();
     const task = new Task<unknown>(new CancelScope({ name }));
     this.#unsettled++;
     this.#active++;
@@ -219,9 +243,16 @@ export class TaskGroup {
       // "unmoved": started() while the caller was cancelled, so (as in
       // Trio's _TaskStatus.started) it stays under the caller, whose scope
       // can absorb its Cancelled, and start() settles when it ends.
-      let phase: "starting" | "moved" | "unmoved" = "starting";
+      let phase: "starting" | "moved" | "unmoved" | "ended" = "starting";
       let startedValue: V;
       const started = (value?: V) => {
+        if (phase === "ended") {
+          throw new Error(
+            `Cannot call started() of task${
+              label(name)
+            }: the task has already ended; call started() from inside the task, before it returns`,
+          );
+        }
         if (phase !== "starting") {
           throw new Error(
             `Cannot call started() of task${label(name)} twice`,
@@ -233,14 +264,16 @@ export class TaskGroup {
           return;
         }
         phase = "moved";
-        internals.reparent(task.scope, this.#scope);
+        reparent(task.scope, this.#scope);
         resolve(startedValue);
       };
-      internals.runWithParent(task.scope, caller, (scope) => fn(started, scope))
+      runUnder(task.scope, caller, (scope) => fn(started, scope))
         .then((value) => {
-          if (phase === "moved") return this.#settle(task, false, value);
+          const ended = phase;
+          phase = "ended";
+          if (ended === "moved") return this.#settle(task, false, value);
           this.#settle(task, false, undefined, true);
-          if (phase === "unmoved") resolve(startedValue);
+          if (ended === "unmoved") resolve(startedValue);
           else {
             reject(
               new Error(
@@ -251,7 +284,9 @@ export class TaskGroup {
             );
           }
         }, (error) => {
-          if (phase === "moved") {
+          const ended = phase;
+          phase = "ended";
+          if (ended === "moved") {
             return this.#settle(task, true, error);
           }
           // Rule 13: an error before started() belongs to the start() caller.
@@ -294,7 +329,7 @@ export class TaskGroup {
     }
     // Rules 15 and 16: a group made with `new TaskGroup()` never runs, so
     // nothing would wait for the task or report its failure.
-    if (internals.stateOf(this.#scope) === "idle") {
+    if (stateOf(this.#scope) === "idle") {
       throw new Error(
         `Cannot ${action} task${label(name)} in task group${
           label(this.#name)
@@ -312,35 +347,68 @@ export class TaskGroup {
    */
   #hasFreeSlot(): boolean {
     if (this.#active < this.#limit || isCancelled(this.#scope)) return true;
-    if (this.#queue.length === 0) {
-      internals.addWaiter(this.#scope, this.#launchAllQueued);
+    if (!this.#queueWatched) {
+      this.#queueWatched = true;
+      onCancelled(this.#scope, () => {
+        this.#launchAll = true;
+        this.#launchQueued(Infinity);
+      });
     }
     return false;
   }
 
-  /**
-   * The group scope's waiter that launches the whole queue on cancellation.
-   * One function per group: the scope keeps its waiters in a Set, so adding
-   * it each time the queue fills again is a no-op (a new closure each time
-   * would pile up in a long-lived group with a limit).
-   */
-  #launchAllQueued = () => this.#launchQueued(Infinity);
-
   #launch<R>(task: Task<R>, fn: (scope: CancelScope) => R | Promise<R>): void {
     this.#active++;
-    internals.runTask(task.scope, this.#scope, fn, this.#settleTask);
+    runTask(task.scope, this.#scope, fn, this.#settleTask);
   }
 
   /** One callback for every task of the group (no closure per task). */
   #settleTask = (scope: CancelScope, failed: boolean, outcome: unknown) => {
-    this.#settle(internals.ownerOf(scope) as Task<unknown>, failed, outcome);
+    this.#settle(ownerOf(scope) as Task<unknown>, failed, outcome);
   };
 
+  /**
+   * Launches queued tasks while slots are free. The queue is read from
+   * `#queueHead` on, and compacted once half of it is spent: `shift()` on
+   * a long queue copies it every time. Not re-entered: a task that fails
+   * synchronously settles inside `launch()`, and launching the next one
+   * from there would nest one stack frame per queued task.
+   */
   #launchQueued(limit: number): void {
-    while (this.#queue.length > 0 && this.#active < limit) {
-      this.#queue.shift()!();
+    if (this.#launching) return; // the loop below goes on
+    this.#launching = true;
+    try {
+      this.#launchWhileFree(limit);
+    } finally {
+      this.#launching = false;
     }
   }
+
+  #launching = false;
+  /** Set when the group is cancelled: the limit no longer holds (rule 12). */
+  #launchAll = false;
+
+  #launchWhileFree(limit: number): void {
+    const queue = this.#queue;
+    while (
+      this.#queueHead < queue.length &&
+      (this.#active < limit || this.#launchAll)
+    ) {
+      const launch = queue[this.#queueHead]!;
+      queue[this.#queueHead++] = undefined!;
+      launch();
+    }
+    if (this.#queueHead === queue.length) {
+      queue.length = 0;
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > queue.length) {
+      queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  /** The first task of `#queue` still waiting to launch. */
+  #queueHead = 0;
 
   /**
    * Records how a task ended (rules 10 and 16): a failure that is not a
@@ -355,12 +423,14 @@ export class TaskGroup {
     outcome: unknown,
     quiet = false,
   ): void {
+    // Rule 19: the counters rule 15 rests on change first, before anything
+    // looks at the outcome (a user value) or wakes user code.
+    this.#active--;
+    this.#unsettled--;
     settleTask(task, failed, outcome);
     if (!quiet && failed) {
       this.#recordFailure(outcome, `task${label(task.name)}`);
     }
-    this.#active--;
-    this.#unsettled--;
     this.#launchQueued(this.#limit);
     this.#finishIfDone();
   }
@@ -372,7 +442,7 @@ export class TaskGroup {
     }
     this.#errors.push(error);
     if (this.#errors.length === 1) {
-      internals.cancelWithSource(
+      cancelWithSource(
         this.#scope,
         "group",
         `${who} failed: ${describe(error)}`,
@@ -415,7 +485,7 @@ export class TaskGroup {
       // are ours (cancel()), rule 11: leave cleanly, with the body's value
       // if it finished (a Cancelled thrown here would make run() return
       // undefined and set cancelCaught).
-      if (!internals.ownsCancellation(this.#scope) || !bodyFinished) {
+      if (!ownsCancellation(this.#scope) || !bodyFinished) {
         throw this.#cancelled;
       }
     }
@@ -473,13 +543,14 @@ export class TaskGroup {
  */
 export function taskGroup<T>(
   body: (group: TaskGroup) => T | Promise<T>,
-  options: TaskGroupOptions = {},
+  options?: TaskGroupOptions,
 ): Promise<T | undefined> {
-  checkCallback(`run task group${label(String(options.name ?? ""))}`, body);
+  const name = typeof options?.name === "string" ? options.name : "";
+  checkCallback(`run task group${label(name)}`, body, "body");
   return runGroup(new TaskGroup(options), body);
 }
 
 /** Whether checkpoints in `scope` throw now. */
 function isCancelled(scope: CancelScope): boolean {
-  return internals.pendingCancellation(scope) !== undefined;
+  return cancellationOf(scope) !== undefined;
 }

@@ -18,7 +18,11 @@ import {
   sleepForever,
   TimeoutError,
 } from "@corral/scope";
-import { internals, realClock } from "@corral/scope/internal";
+import {
+  cancellationOf,
+  parentOf,
+  pendingDeadlines,
+} from "@corral/scope/plumbing";
 import { type Task, type TaskGroup, taskGroup, TaskGroupError } from "./mod.ts";
 import {
   assertCancelled,
@@ -101,7 +105,7 @@ Deno.test("TaskGroup.spawn() gives the task its own scope, nested in the group's
   await taskGroup(async (group) => {
     const task = group.spawn((scope) => {
       assert.equal(currentScope(), scope);
-      assert.equal(internals.parentOf(scope), group.scope);
+      assert.equal(parentOf(scope), group.scope);
       assert.equal(scope.name, "named");
       return 1;
     }, { name: "named" });
@@ -1036,7 +1040,7 @@ Deno.test("rule 12: spawn into a cancelled group starts the task; its first chec
     group.cancel();
     const task = group.spawn(async (scope) => {
       log.push("first line");
-      assert.equal(internals.pendingCancellation(scope)?.source, "explicit");
+      assert.equal(cancellationOf(scope)?.source, "explicit");
       try {
         await checkpoint();
         log.push("past the checkpoint");
@@ -1185,7 +1189,7 @@ Deno.test("rule 12: a task's enclosing scope is its group's, not the scope aroun
     await taskGroup(async (group) => {
       const timed = await moveOnAfter(5, async () => {
         group.spawn(async (scope) => {
-          assert.equal(internals.parentOf(scope), group.scope);
+          assert.equal(parentOf(scope), group.scope);
           assert.equal(currentEffectiveDeadline(), Infinity);
           await sleep(50);
           log.push(`spawned in moveOnAfter, done at ${clock.now()}`);
@@ -1264,18 +1268,18 @@ Deno.test("rule 15: when taskGroup() settles, every task spawned into it has set
 Deno.test("rule 15: no timer made for a group outlives it", async () => {
   // The real clock arms one setTimeout for all deadlines; when the group
   // leaves, none may be left (the ops sanitizer would also fail the test).
-  assert.equal(realClock.pending, 0);
+  assert.equal(pendingDeadlines(undefined), 0);
   const value = await taskGroup(async (group) => {
     group.spawn(() => sleep(60_000));
     group.spawn(() => moveOnAfter(120_000, sleepForever));
     group.spawn(() => failAfter(30_000, sleepForever));
     await realDelay(1);
-    assert.equal(realClock.pending, 3);
+    assert.equal(pendingDeadlines(undefined), 3);
     group.cancel();
     return "left at once";
   });
   assert.equal(value, "left at once");
-  assert.equal(realClock.pending, 0);
+  assert.equal(pendingDeadlines(undefined), 0);
 
   await groupError(taskGroup((group) => {
     group.spawn(() => sleep(60_000));
@@ -1283,7 +1287,7 @@ Deno.test("rule 15: no timer made for a group outlives it", async () => {
       throw new Error("boom");
     });
   }));
-  assert.equal(realClock.pending, 0);
+  assert.equal(pendingDeadlines(undefined), 0);
 });
 
 // ---------------------------------------------------------------------------

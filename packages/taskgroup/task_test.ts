@@ -3,7 +3,7 @@
 // name (semantics.md #95, D8; DESIGN rules 12 and 16).
 import assert from "node:assert/strict";
 import { CancelScope, sleep, sleepForever } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { ownerOf } from "@corral/scope/plumbing";
 import { type Task, taskGroup } from "./mod.ts";
 import {
   assertCancelled,
@@ -130,7 +130,7 @@ Deno.test("Task.done, name, scope and toString() show the task's state", async (
       assert.equal(running.name, "fetch");
       assert.ok(running.scope instanceof CancelScope);
       assert.equal(running.scope.name, "fetch");
-      assert.equal(internals.ownerOf(running.scope), running);
+      assert.equal(ownerOf(running.scope), running);
       assert.equal(String(running), 'Task "fetch" (running)');
       await running.result;
       assert.equal(String(running), 'Task "fetch" (finished)');

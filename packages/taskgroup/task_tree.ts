@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import type { CancelScope } from "@corral/scope";
-import { internals } from "@corral/scope/internal";
+import { cancellationOf, childrenOf, ownerOf, roots, timeOf } from "@corral/scope/plumbing";
 import { Task } from "./task.ts";
 import { TaskGroup } from "./task_group.ts";
 
@@ -44,7 +44,7 @@ export function taskTree(root?: CancelScope): string {
     last: boolean;
     top: boolean;
   }[] = [];
-  const tops = root === undefined ? [...internals.roots()] : [root];
+  const tops = root === undefined ? [...roots()] : [root];
   for (let i = tops.length - 1; i >= 0; i--) {
     todo.push({ scope: tops[i]!, prefix: "", last: true, top: true });
   }
@@ -52,7 +52,7 @@ export function taskTree(root?: CancelScope): string {
     const { scope, prefix, last, top } = todo.pop()!;
     const branch = top ? "" : last ? "└─ " : "├─ ";
     lines.push(prefix + branch + describe(scope));
-    const children = [...internals.childrenOf(scope)];
+    const children = [...childrenOf(scope)];
     const childPrefix = top ? "" : prefix + (last ? "   " : "│  ");
     for (let i = children.length - 1; i >= 0; i--) {
       todo.push({
@@ -67,7 +67,7 @@ export function taskTree(root?: CancelScope): string {
 }
 
 function describe(scope: CancelScope): string {
-  const owner = internals.ownerOf(scope);
+  const owner = ownerOf(scope);
   const kind = owner instanceof TaskGroup
     ? "group"
     : owner instanceof Task
@@ -80,7 +80,7 @@ function describe(scope: CancelScope): string {
     if (owner.waiting > 0) state.push(`${owner.waiting} waiting for a slot`);
   }
   if (scope.deadline !== Infinity) {
-    const left = scope.deadline - internals.clockOf(scope).now();
+    const left = scope.deadline - timeOf(scope);
     state.push(
       left > 0
         ? `deadline in ${(left / 1000).toFixed(2)} s`
@@ -88,7 +88,7 @@ function describe(scope: CancelScope): string {
     );
   }
   if (scope.shield) state.push("shielded");
-  const cancelled = internals.pendingCancellation(scope);
+  const cancelled = cancellationOf(scope);
   if (cancelled !== undefined) {
     state.push(
       scope.cancelCalled

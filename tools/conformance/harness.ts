@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { internals } from "@corral/scope/internal";
+import { roots } from "@corral/scope/plumbing";
 
 /** What a case needs from the runtime or the workspace beyond the core. */
 export type Feature = "context" | "interop";
@@ -141,7 +141,7 @@ async function runCase(current: Case): Promise<TestResult> {
   unhandled.length = 0;
   // Only scopes this case left behind count: a case that timed out earlier
   // may still hold some, and it has already failed for them.
-  const before = new Set(internals.roots());
+  const before = new Set(roots());
   const limit = options.timeout ?? 5_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
@@ -156,9 +156,7 @@ async function runCase(current: Case): Promise<TestResult> {
     if (unhandled.length > 0) {
       throw new Error(`unhandled rejection: ${describe(unhandled[0])}`);
     }
-    const leftover = [...internals.roots()].filter((scope) =>
-      !before.has(scope)
-    );
+    const leftover = [...roots()].filter((scope) => !before.has(scope));
     if (leftover.length > 0) {
       throw new Error(
         `scopes still active after the test: ${leftover.join(", ")}`,
