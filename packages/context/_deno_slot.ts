@@ -3,6 +3,17 @@
  * The `"Deno"` backend of `_storage.ts`: Deno's context slot, written
  * directly. Internal: none of this is for users.
  *
+ * The backend is chosen at load, after two tests: a synchronous self-test
+ * (our contexts and Deno's own variables see each other's values) and an
+ * asynchronous probe (values cross `await`, promise callbacks and timers,
+ * and interleaved chains keep their own). The probe needs a few turns of the
+ * event loop, so this module has a top-level `await`; it takes about a
+ * timer's tick (under a millisecond), once, when the module is first
+ * imported. Only Deno waits for it: on every other runtime the function
+ * returns at once, and the npm build maps this module to a one-line stand-in
+ * on every runtime but Deno (the `"deno"` condition of its `imports`), so a
+ * Node program can still `require()` the package.
+ *
  * @module
  */
 import {
@@ -12,9 +23,10 @@ import {
   type Storage,
   without,
 } from "./_frame.ts";
+import { requestedBackend } from "./_requested.ts";
 
 /** What this module uses of `Deno[Deno.internal].core` (`ext:core/01_core.js`). */
-interface DenoCore {
+export interface DenoCore {
   getAsyncContext(): unknown;
   setAsyncContext(context: unknown): void;
   AsyncVariable: new () => { enter(value: unknown): unknown; get(): unknown };
@@ -59,21 +71,14 @@ const HIGHEST_ID_IN_ARRAY = 255;
  * This is not a public API of Deno, so it is used only if it behaves as
  * described: a self-test runs Deno's own `AsyncVariable` inside a context of
  * ours and ours inside one of Deno's. If anything differs, or anything is
- * missing, we use `AsyncLocalStorage` instead.
+ * missing, we use `AsyncLocalStorage` instead. The asynchronous half of the
+ * check is {@linkcode passesAsyncProbe}, run by {@linkcode chooseDenoSlot}.
+ *
+ * @param core Deno's core, or a stand-in in tests.
  */
-export function denoSlotStorage(): Storage | undefined {
-  let core: Partial<DenoCore> | undefined;
-  try {
-    const deno = (globalThis as { Deno?: { internal?: symbol } }).Deno;
-    const internal = deno?.internal;
-    core = typeof internal === "symbol"
-      ? (deno as unknown as Record<symbol, { core?: DenoCore } | undefined>)[
-        internal
-      ]?.core
-      : undefined;
-  } catch {
-    return undefined;
-  }
+export function denoSlotStorage(
+  core: Partial<DenoCore> | undefined = denoCore(),
+): Storage | undefined {
   const getAsyncContext = core?.getAsyncContext;
   const setAsyncContext = core?.setAsyncContext;
   const AsyncVariable = core?.AsyncVariable;
@@ -109,6 +114,21 @@ export function denoSlotStorage(): Storage | undefined {
     return undefined;
   } finally {
     setAsyncContext(outside);
+  }
+}
+
+/** `Deno[Deno.internal].core`, or `undefined` when there is none. */
+function denoCore(): Partial<DenoCore> | undefined {
+  try {
+    const deno = (globalThis as { Deno?: { internal?: symbol } }).Deno;
+    const internal = deno?.internal;
+    return typeof internal === "symbol"
+      ? (deno as unknown as Record<symbol, { core?: DenoCore } | undefined>)[
+        internal
+      ]?.core
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -243,3 +263,75 @@ function passesSelfTest(
         );
     }) && same(read(), ["-", "-"]);
 }
+
+/**
+ * Whether values in `storage` follow the logical call chain across every
+ * kind of wait: a plain `await`, a `then` callback, `queueMicrotask` and a
+ * timer, with two chains interleaved so that each must keep its own value,
+ * and nothing leaking out to the code that started them. The synchronous
+ * self-test cannot see this: a Deno that kept the slot's format but stopped
+ * carrying it across `await` (or carried it differently across timers)
+ * would pass it and then attach scopes to the wrong parents.
+ *
+ * @param storage The candidate backend.
+ * @returns `true` when every value read was the expected one.
+ */
+export async function passesAsyncProbe(storage: Storage): Promise<boolean> {
+  const variable = {};
+  const read = () => storage.find(variable, "-");
+  function chain(): Promise<unknown[]> {
+    return (async () => {
+      const seen = [read()];
+      await undefined;
+      seen.push(read());
+      seen.push(await Promise.resolve().then(read));
+      seen.push(
+        await new Promise((resolve) => queueMicrotask(() => resolve(read()))),
+      );
+      seen.push(
+        await new Promise((resolve) => setTimeout(() => resolve(read()), 0)),
+      );
+      seen.push(read());
+      return seen;
+    })();
+  }
+  try {
+    const first = storage.run(variable, "a", chain);
+    const second = storage.run(variable, "b", chain);
+    const outside = [read()];
+    const [a, b] = await Promise.all([first, second]);
+    outside.push(read());
+    return [...a, ...b, ...outside].join() ===
+      ["a", "a", "a", "a", "a", "a", "b", "b", "b", "b", "b", "b", "-", "-"]
+        .join();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `"Deno"` backend if this runtime has Deno's context slot and it passes
+ * both the synchronous self-test and {@linkcode passesAsyncProbe}; else
+ * `undefined`.
+ *
+ * @param core Deno's core, or a stand-in in tests.
+ */
+export async function chooseDenoSlot(
+  core: Partial<DenoCore> | undefined = denoCore(),
+): Promise<Storage | undefined> {
+  const storage = denoSlotStorage(core);
+  if (storage === undefined) return undefined;
+  return await passesAsyncProbe(storage) ? storage : undefined;
+}
+
+/**
+ * The `"Deno"` backend, or `undefined`: not tried where a native
+ * `AsyncContext` comes first or where `CORRAL_CONTEXT_BACKEND` asks for
+ * `AsyncLocalStorage`, and no `await` at all off Deno.
+ */
+export const denoSlot: Storage | undefined =
+  typeof (globalThis as { AsyncContext?: { Variable?: unknown } }).AsyncContext
+        ?.Variable === "function" ||
+    requestedBackend === "AsyncLocalStorage" || denoCore() === undefined
+    ? undefined
+    : await chooseDenoSlot();

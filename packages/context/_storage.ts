@@ -4,11 +4,12 @@
  * once at load. Internal: none of this is for users. The shape of a context
  * (a list of frames) is in `_frame.ts`.
  *
- * Backend order (DESIGN "Public API contract"): a native `AsyncContext`
- * where the runtime has one; else, on Deno, the context slot that Deno's own
- * `AsyncLocalStorage` is built on (see `denoSlotStorage`); else
- * `AsyncLocalStorage` from `node:async_hooks` (Node, Bun, and Deno should
- * its slot ever change shape). `node:async_hooks` is looked up with
+ * Backend order: a native `AsyncContext` where the runtime has one; else,
+ * on Deno, the context slot that Deno's own `AsyncLocalStorage` is built on
+ * (see `_deno_slot.ts`: used only if it passes a synchronous self-test and
+ * an asynchronous probe); else `AsyncLocalStorage` from `node:async_hooks`
+ * (Node, Bun, and Deno should its slot ever change). The environment
+ * variable `CORRAL_CONTEXT_BACKEND=AsyncLocalStorage` skips the first two. `node:async_hooks` is looked up with
  * `process.getBuiltinModule` rather than a static import, so a browser can
  * import this module; where no backend exists, the first use throws.
  *
@@ -21,7 +22,8 @@ import {
   push,
   type Storage,
 } from "./_frame.ts";
-import { denoSlotStorage } from "./_deno_slot.ts";
+import { denoSlot } from "./_deno_slot.ts";
+import { BACKEND_VARIABLE, requestedBackend } from "./_requested.ts";
 
 export type { Frame, Storage };
 
@@ -73,11 +75,24 @@ interface RuntimeGlobals {
   process?: { getBuiltinModule?(name: string): unknown };
 }
 
+/**
+ * The error of every use of a variable where no backend exists: what
+ * failed, why, and what to do. `@corral/scope` keeps the current scope in a
+ * variable, so this is also what the first scope or task group throws.
+ */
+export const MISSING_BACKEND =
+  "Cannot use @corral/context: this runtime has neither AsyncContext nor " +
+  "AsyncLocalStorage (node:async_hooks), so no value can follow an await " +
+  "(a browser today); @corral/scope and @corral/taskgroup keep the current " +
+  "scope in a context variable and cannot run here either. Run on Deno, " +
+  "Node 20.16+ or Bun; in a browser, use only the exports that need no " +
+  "context (the Browsers section of the @corral/context README)";
+
 /** The first backend this runtime has, in the order of the module doc. */
 function findStorage(): [ContextBackend, Storage] {
   const runtime = globalThis as RuntimeGlobals;
   const native = runtime.AsyncContext?.Variable;
-  if (typeof native === "function") {
+  if (typeof native === "function" && requestedBackend === undefined) {
     const slot = new native();
     return [
       "AsyncContext",
@@ -87,8 +102,7 @@ function findStorage(): [ContextBackend, Storage] {
       ),
     ];
   }
-  const deno = denoSlotStorage();
-  if (deno !== undefined) return ["Deno", deno];
+  if (denoSlot !== undefined) return ["Deno", denoSlot];
   const hooks = runtime.process?.getBuiltinModule?.("node:async_hooks") as
     | { AsyncLocalStorage?: new () => AsyncLocalStorageLike }
     | undefined;
@@ -103,10 +117,7 @@ function findStorage(): [ContextBackend, Storage] {
     ];
   }
   const missing = (): never => {
-    throw new Error(
-      "Cannot use @corral/context: this runtime has neither AsyncContext nor " +
-        "AsyncLocalStorage (node:async_hooks); run on Deno, Node 20.16+ or Bun",
-    );
+    throw new Error(MISSING_BACKEND);
   };
   return ["none", {
     find: missing,
@@ -131,7 +142,15 @@ export const storage: Storage = found;
  *   `AsyncLocalStorage.run`); values set with Deno's `AsyncLocalStorage` and
  *   with corral's variables keep following each other;
  * - `"AsyncLocalStorage"`: `node:async_hooks` (Node, Bun);
- * - `"none"`: the first use of a variable throws.
+ * - `"none"`: the first use of a variable throws (a browser today).
+ *
+ * The `"Deno"` backend is used only if it passes a synchronous self-test
+ * and an asynchronous probe (values cross `await`, promise callbacks and
+ * timers) when the package is first imported. To skip it and a native
+ * `AsyncContext`, set the environment variable
+ * `CORRAL_CONTEXT_BACKEND=AsyncLocalStorage` (on Deno it is read only when
+ * the env permission for it is already granted, e.g.
+ * `--allow-env=CORRAL_CONTEXT_BACKEND`; nothing is ever prompted for).
  *
  * @example Usage
  * ```ts

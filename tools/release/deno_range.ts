@@ -1,0 +1,84 @@
+// Copyright the corral authors. MIT license.
+/**
+ * Runs the `@corral/context` tests on the oldest Deno 2 release the package
+ * supports, fetched from npm through `npx` (CI runs every test on the
+ * newest, pinned in `.ci/run`):
+ *
+ * ```sh
+ * deno run --allow-all tools/release/deno_range.ts [version] [package...]
+ * ```
+ *
+ * Why not the other packages: before Deno 2.8 the test sanitizers count the
+ * `MessageChannel` that `@corral/scope` keeps for `checkpoint()` as a leak,
+ * and no option of those versions turns that off.
+ *
+ * Deno 2.0 and 2.1 cannot read a workspace whose members are a glob, nor
+ * this lockfile's version, so the tests run with `--no-config` and an import
+ * map made here from each `packages/<name>/deno.json` (every `exports`
+ * entry of every package). Deno before 2.1 also lacks
+ * `process.getBuiltinModule`, which the `AsyncLocalStorage` fallback needs:
+ * 2.1.0 is the oldest release supported. Old releases use only their own
+ * CA list; `DENO_TLS_CA_STORE=mozilla,system` adds the system's, as newer
+ * releases do.
+ *
+ * @module
+ */
+
+/** The oldest Deno release `@corral/context` supports. */
+export const OLDEST_DENO = "2.1.0";
+
+const ROOT = new URL("../../", import.meta.url);
+
+/** An import map of every export of every workspace package, to files. */
+export async function workspaceImportMap(): Promise<
+  { imports: Record<string, string> }
+> {
+  const imports: Record<string, string> = {};
+  for await (const entry of Deno.readDir(new URL("packages/", ROOT))) {
+    if (!entry.isDirectory) continue;
+    const dir = new URL(`packages/${entry.name}/`, ROOT);
+    let config: { name?: string; exports?: Record<string, string> | string };
+    try {
+      config = JSON.parse(await Deno.readTextFile(new URL("deno.json", dir)));
+    } catch {
+      continue;
+    }
+    if (config.name === undefined) continue;
+    const exports = typeof config.exports === "string"
+      ? { ".": config.exports }
+      : config.exports ?? {};
+    for (const [subpath, file] of Object.entries(exports)) {
+      imports[config.name + subpath.slice(1)] = new URL(file, dir).href;
+    }
+  }
+  return { imports };
+}
+
+if (import.meta.main) {
+  const [version = OLDEST_DENO, ...packages] = Deno.args;
+  const tested = packages.length > 0 ? packages : ["context"];
+  const dir = await Deno.makeTempDir({ prefix: "corral-deno-range-" });
+  try {
+    const map = `${dir}/import_map.json`;
+    await Deno.writeTextFile(map, JSON.stringify(await workspaceImportMap()));
+    const command = new Deno.Command("npx", {
+      args: [
+        "--yes",
+        `deno@${version}`,
+        "test",
+        "--allow-all",
+        "--no-config",
+        "--no-lock",
+        "--import-map",
+        map,
+        ...tested.map((name) => new URL(`packages/${name}/`, ROOT).pathname),
+      ],
+      env: { DENO_TLS_CA_STORE: "mozilla,system" },
+      cwd: new URL(".", ROOT).pathname,
+    });
+    const { code } = await command.spawn().status;
+    if (code !== 0) Deno.exit(code);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
