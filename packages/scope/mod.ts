@@ -4,8 +4,8 @@
  * deadlines and timeouts, shields, an `AbortSignal` per scope, and the
  * checkpoints that observe them ({@linkcode CancelScope},
  * {@linkcode checkpoint}, {@linkcode sleep}, {@linkcode moveOnAfter},
- * {@linkcode failAfter}, {@linkcode shielded}). `@corral/scope/testing` has
- * a mock clock.
+ * {@linkcode failAfter}, {@linkcode shielded}), and {@linkcode retry} with
+ * backoff inside the deadline. `@corral/scope/testing` has a mock clock.
  *
  * @example Usage
  * ```ts
@@ -38,3 +38,4 @@ export * from "./cancel_scope.ts";
 export * from "./cancelled.ts";
 export * from "./checkpoint.ts";
 export * from "./timeouts.ts";
+export * from "./retry.ts";
