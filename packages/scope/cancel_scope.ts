@@ -529,7 +529,17 @@ export class CancelScope {
     }
     syncDepth--;
     if (!isNativePromise(result)) {
-      if (isThenable(result)) return CancelScope.#awaitBody(scope, result);
+      let thenable: boolean;
+      try {
+        thenable = isThenable(result);
+      } catch (error) {
+        // A `then` getter that throws, a revoked Proxy: as `await` would,
+        // the body fails with what was thrown.
+        return scope.#exitWith(true, error);
+      }
+      if (thenable) {
+        return CancelScope.#awaitBody(scope, result as PromiseLike<unknown>);
+      }
       if (scope.#settle === undefined) return scope.#exitWith(false, result);
       result = Promise.resolve(result);
     }
@@ -904,8 +914,12 @@ function generatorReturned(name: string): TypeError {
  * context of the registration.
  */
 function isNativePromise(value: unknown): value is Promise<unknown> {
-  return typeof value === "object" && value !== null &&
-    Object.getPrototypeOf(value) === Promise.prototype;
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    return Object.getPrototypeOf(value) === Promise.prototype;
+  } catch {
+    return false; // a revoked Proxy
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -917,6 +931,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function isGenerator(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return false;
-  const tag = Object.prototype.toString.call(value);
+  let tag: string;
+  try {
+    tag = Object.prototype.toString.call(value);
+  } catch {
+    return false; // a revoked Proxy, a throwing `Symbol.toStringTag` getter
+  }
   return tag === "[object Generator]" || tag === "[object AsyncGenerator]";
 }

@@ -83,6 +83,22 @@ export class Cancelled extends Error {
     this.source = source;
     this.reason = reason;
   }
+
+  /**
+   * `value instanceof Cancelled`, which never throws: the default check
+   * reads the prototype chain, and a revoked Proxy throws there. Every
+   * scope's exit asks it of whatever the body threw (rule 19).
+   *
+   * @param value Anything.
+   * @returns Whether `value` is a `Cancelled`.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    try {
+      return Function.prototype[Symbol.hasInstance].call(this, value);
+    } catch {
+      return false;
+    }
+  }
 }
 
 /**
