@@ -11,7 +11,7 @@
 import { CancelScope } from "./cancel_scope.ts";
 import { Cancelled, TimeoutError } from "./cancelled.ts";
 import { currentEffectiveDeadline, now, sleep } from "./checkpoint.ts";
-import { isGeneratorFunction, show } from "./_validate.ts";
+import { checkCallback, show } from "./_validate.ts";
 
 /**
  * The delay before retry number `attempt` (1 for the wait after the first
@@ -140,7 +140,7 @@ export function retry<T>(
   fn: (scope: CancelScope, attempt: number) => T | Promise<T>,
   options: RetryOptions = {},
 ): Promise<T> {
-  checkAttemptFunction(fn);
+  checkCallback("retry", fn);
   const plan = checkRetryOptions(options);
   return retryValidated(fn, plan);
 }
@@ -218,38 +218,6 @@ function waitBefore(plan: RetryPlan, attempt: number, error: unknown): number {
 // ---------------------------------------------------------------------------
 // Bad input (DESIGN "Bad input gets a clear error"): all of it is checked
 // here, before the first attempt.
-
-function checkAttemptFunction(fn: unknown): void {
-  if (isPromiseLike(fn)) {
-    // Marked handled: the caller's mistake must not also become an
-    // unhandled rejection.
-    Promise.resolve(fn).then(undefined, () => {});
-    throw new TypeError(
-      "Cannot retry: 'fn' must be a function, not a promise: pass a function: () => work()",
-    );
-  }
-  if (typeof fn !== "function") {
-    throw new TypeError(
-      `Cannot retry: 'fn' must be a function: current value is ${show(fn)}`,
-    );
-  }
-  if (isGeneratorFunction(fn)) {
-    throw new TypeError(
-      `Cannot retry: 'fn' must not be a generator function: current value is ${
-        show(fn)
-      }`,
-    );
-  }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return typeof value === "object" && value !== null &&
-      typeof (value as { then?: unknown }).then === "function";
-  } catch {
-    return false;
-  }
-}
 
 function checkRetryOptions(options: unknown): RetryPlan {
   if (typeof options !== "object" || options === null) {

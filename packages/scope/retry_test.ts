@@ -445,7 +445,8 @@ Deno.test("retry() given a promise says to pass a function and marks the promise
     () => retry(promise as never),
     (error: Error) =>
       error instanceof TypeError &&
-      error.message.includes("pass a function: () => work()"),
+      /^Cannot retry: 'fn' must be a function, not a promise: pass a function .*\(\) => work\(\)/
+        .test(error.message),
   );
 });
 
