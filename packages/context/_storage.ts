@@ -23,7 +23,7 @@ import {
   type Storage,
 } from "./_frame.ts";
 import { denoSlot } from "./_deno_slot.ts";
-import { BACKEND_VARIABLE, requestedBackend } from "./_requested.ts";
+import { requestedBackend } from "./_requested.ts";
 
 export type { Frame, Storage };
 

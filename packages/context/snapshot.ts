@@ -49,7 +49,9 @@ export class Snapshot {
   /**
    * Returns `fn` bound to the current context: whoever calls the result,
    * and from wherever, `fn` runs with the values of wrap time (and with the
-   * caller's `this` and arguments).
+   * caller's `this` and arguments). As in the proposal's spec text, the
+   * result has `fn`'s `length`, the name `"wrapped " + fn.name`, and is not
+   * a constructor.
    *
    * @typeParam F The function type.
    * @param fn The function to bind.
@@ -69,12 +71,56 @@ export class Snapshot {
   static wrap<F extends (...args: never[]) => unknown>(fn: F): F {
     checkFunction("wrap", fn);
     const frame = storage.capture();
-    function wrapped(this: unknown, ...args: unknown[]): unknown {
-      return storage.restore(frame, applyTo, fn, this, args);
-    }
-    Object.defineProperty(wrapped, "name", { value: `wrapped ${fn.name}` });
+    // A method, not a `function`: like the proposal's built-in closure it
+    // is not a constructor (`new wrapped()` throws a TypeError).
+    const { wrapped } = {
+      wrapped(this: unknown, ...args: unknown[]): unknown {
+        return storage.restore(frame, applyTo, fn, this, args);
+      },
+    };
+    copyNameAndLength(wrapped, fn, "wrapped");
     return wrapped as unknown as F;
   }
+
+  /** `"AsyncContext.Snapshot"`, as in the proposal: `Object.prototype.toString` shows `[object AsyncContext.Snapshot]`. */
+  declare readonly [Symbol.toStringTag]: string;
+}
+
+Object.defineProperty(Snapshot.prototype, Symbol.toStringTag, {
+  value: "AsyncContext.Snapshot",
+  writable: false,
+  enumerable: false,
+  configurable: true,
+});
+
+/**
+ * `CopyNameAndLength(wrapped, target, prefix)` of the ShadowRealm proposal,
+ * which `AsyncContext.Snapshot.wrap` uses: `length` is the target's own
+ * `length` when it is a number (an integer part, at least 0, `Infinity`
+ * kept), else 0; `name` is `prefix`, a space and the target's `name` when
+ * it is a string, else `prefix` and a space. Reading them may throw (a
+ * getter), as in the spec.
+ */
+function copyNameAndLength(
+  wrapped: (...args: never[]) => unknown,
+  target: (...args: never[]) => unknown,
+  prefix: string,
+): void {
+  let length = 0;
+  if (Object.hasOwn(target, "length")) {
+    const targetLength: unknown = target.length;
+    if (typeof targetLength === "number") {
+      if (targetLength === Infinity) length = Infinity;
+      else if (targetLength !== -Infinity) {
+        // ToIntegerOrInfinity: NaN is 0, the rest truncated.
+        length = Math.max(Math.trunc(targetLength) || 0, 0);
+      }
+    }
+  }
+  const targetName: unknown = target.name;
+  const name = `${prefix} ${typeof targetName === "string" ? targetName : ""}`;
+  Object.defineProperty(wrapped, "length", { value: length });
+  Object.defineProperty(wrapped, "name", { value: name });
 }
 
 /** `Reflect.apply` with the three arguments `Storage.restore` passes on. */

@@ -438,3 +438,89 @@ Deno.test("Snapshot.run() throws TypeError for a non-function fn", () => {
     assert.equal(ctx.get(), undefined);
   }
 });
+
+// --- the proposal's shape (spec text "AsyncContext.Snapshot.wrap ( fn )",
+// CopyNameAndLength of the ShadowRealm proposal) --------------------------------
+
+Deno.test("Snapshot has the proposal's Symbol.toStringTag", () => {
+  assert.equal(
+    Object.prototype.toString.call(new Snapshot()),
+    "[object AsyncContext.Snapshot]",
+  );
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(Snapshot.prototype, Symbol.toStringTag),
+    {
+      value: "AsyncContext.Snapshot",
+      writable: false,
+      enumerable: false,
+      configurable: true,
+    },
+  );
+});
+
+Deno.test("Snapshot.wrap() copies length and name as CopyNameAndLength does", () => {
+  function named(_a: unknown, _b: unknown, _c = 1) {}
+  const withLength = (length: unknown) => {
+    const fn = () => {};
+    Object.defineProperty(fn, "length", { value: length });
+    return fn;
+  };
+  const withoutLength = () => {};
+  delete (withoutLength as { length?: number }).length;
+  const withName = (name: unknown) => {
+    const fn = () => {};
+    Object.defineProperty(fn, "name", { value: name });
+    return fn;
+  };
+
+  const wrapped = Snapshot.wrap(named);
+
+  assert.equal(wrapped.length, 2);
+  assert.equal(wrapped.name, "wrapped named");
+  assert.deepEqual(Object.getOwnPropertyDescriptor(wrapped, "length"), {
+    value: 2,
+    writable: false,
+    enumerable: false,
+    configurable: true,
+  });
+  assert.deepEqual(Object.getOwnPropertyDescriptor(wrapped, "name"), {
+    value: "wrapped named",
+    writable: false,
+    enumerable: false,
+    configurable: true,
+  });
+  assert.equal(Snapshot.wrap(withLength(2.7)).length, 2);
+  assert.equal(Snapshot.wrap(withLength(-3)).length, 0);
+  assert.equal(Snapshot.wrap(withLength(NaN)).length, 0);
+  assert.equal(Snapshot.wrap(withLength(Infinity)).length, Infinity);
+  assert.equal(Snapshot.wrap(withLength(-Infinity)).length, 0);
+  assert.equal(Snapshot.wrap(withLength("3")).length, 0);
+  assert.equal(Snapshot.wrap(withoutLength).length, 0);
+  assert.equal(Snapshot.wrap(withName(42)).name, "wrapped ");
+  assert.equal(Snapshot.wrap(withName("")).name, "wrapped ");
+  assert.equal(Snapshot.wrap(withName(undefined)).name, "wrapped ");
+});
+
+Deno.test("Snapshot.wrap() lets an error from reading name or length through", () => {
+  const error = new Error("getter");
+  const fn = () => {};
+  Object.defineProperty(fn, "name", {
+    get() {
+      throw error;
+    },
+  });
+
+  assert.throws(() => Snapshot.wrap(fn), (e) => e === error);
+});
+
+Deno.test("Snapshot.wrap() returns a function that is not a constructor", () => {
+  class Thing {}
+
+  const wrapped = Snapshot.wrap(Thing as unknown as () => unknown);
+
+  assert.throws(
+    () => new (wrapped as unknown as new () => unknown)(),
+    TypeError,
+  );
+  assert.equal(Object.hasOwn(wrapped, "prototype"), false);
+});

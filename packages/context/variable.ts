@@ -45,13 +45,29 @@ export class Variable<T> {
   #defaultValue: T | undefined;
 
   /**
-   * Creates a variable.
+   * Creates a variable. As in the proposal's spec text
+   * (`AsyncContext.Variable ( options )`): an `options` that is not an
+   * object (`undefined`, `null`, a string) is ignored; a `name` that is
+   * present is converted with `ToString` (so `{ name: undefined }` gives
+   * `"undefined"`, as in test262), else the name is `""`.
    *
    * @param options The name and the default value.
+   * @throws {TypeError} If `options.name` cannot be converted to a string
+   * (a Symbol, `Object.create(null)`), with the conversion's error as
+   * `cause`.
    */
-  constructor(options: VariableOptions<T> = {}) {
-    this.#name = String(options.name ?? "");
-    this.#defaultValue = options.defaultValue;
+  constructor(options?: VariableOptions<T>) {
+    let name = "";
+    let defaultValue: T | undefined;
+    if (
+      (typeof options === "object" && options !== null) ||
+      typeof options === "function"
+    ) {
+      if ("name" in options) name = nameToString(options.name);
+      defaultValue = options.defaultValue;
+    }
+    this.#name = name;
+    this.#defaultValue = defaultValue;
   }
 
   /** The label given at construction. */
@@ -130,9 +146,35 @@ export class Variable<T> {
     }
   }
 
+  /** `"AsyncContext.Variable"`, as in the proposal: `Object.prototype.toString` shows `[object AsyncContext.Variable]`. */
+  declare readonly [Symbol.toStringTag]: string;
+
   /** Shows the name, as in `Variable "requestId"`. */
   toString(): string {
     return `Variable${describe(this.#name)}`;
+  }
+}
+
+Object.defineProperty(Variable.prototype, Symbol.toStringTag, {
+  value: "AsyncContext.Variable",
+  writable: false,
+  enumerable: false,
+  configurable: true,
+});
+
+/** `ToString(name)`, or a `TypeError` that says which value failed. */
+function nameToString(name: unknown): string {
+  try {
+    return `${name as string}`;
+  } catch (cause) {
+    throw new TypeError(
+      "Cannot create variable: 'options.name' must be convertible to a " +
+        `string: current value is ${
+          typeof name === "symbol" ? "a symbol" : `a ${typeof name} that ` +
+            "cannot be converted to a string"
+        }`,
+      { cause },
+    );
   }
 }
 

@@ -179,9 +179,9 @@ Deno.test("Variable.name is the name given, as a string, or the empty string", (
   assert.equal(new Variable({ name: 42 as unknown as string }).name, "42");
   const stringifier = { toString: () => "bar" } as unknown as string;
   assert.equal(new Variable({ name: stringifier }).name, "bar");
-  // Unlike test262 (`{ name: undefined }` gives "undefined"), an explicit
-  // `undefined` is treated as absent, as TypeScript optional fields are.
-  assert.equal(new Variable({ name: undefined }).name, "");
+  // As in test262 and the spec text (HasProperty, then ToString), a name
+  // that is present is converted even when it is `undefined`.
+  assert.equal(new Variable({ name: undefined }).name, "undefined");
   assert.equal(
     String(new Variable({ name: "requestId" })),
     'Variable "requestId"',
@@ -600,4 +600,75 @@ Deno.test("any nesting of runs of four variables and an AsyncLocalStorage reads 
     ),
     { numRuns: 1000 },
   );
+});
+
+// --- the proposal's shape (spec text "AsyncContext.Variable ( options )") -------
+
+Deno.test("Variable has the proposal's constructor length 1 and Symbol.toStringTag", () => {
+  assert.equal(Variable.length, 1);
+  assert.equal(
+    Object.prototype.toString.call(new Variable()),
+    "[object AsyncContext.Variable]",
+  );
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(Variable.prototype, Symbol.toStringTag),
+    {
+      value: "AsyncContext.Variable",
+      writable: false,
+      enumerable: false,
+      configurable: true,
+    },
+  );
+});
+
+Deno.test("new Variable() ignores an options value that is not an object", () => {
+  for (const options of [undefined, null, "name", 42, true, Symbol("s"), 1n]) {
+    const variable = new Variable(options as never);
+
+    assert.equal(variable.name, "", String(typeof options));
+    assert.equal(variable.get(), undefined);
+    assert.equal(variable.run("x", () => variable.get()), "x");
+  }
+});
+
+Deno.test("new Variable() reads name and defaultValue from a function, which is an object", () => {
+  function options() {}
+  Object.assign(options, { defaultValue: 7 });
+
+  const variable = new Variable<number>(options as never);
+
+  assert.equal(variable.name, "options", "a function's own name property");
+  assert.equal(variable.get(), 7);
+});
+
+Deno.test("new Variable() reads name with ToString, and an inherited name counts (HasProperty)", () => {
+  assert.equal(new Variable({ name: null as never }).name, "null");
+  assert.equal(new Variable({ name: 1.5 as never }).name, "1.5");
+  const inherited = Object.create({ name: "from the prototype" });
+  assert.equal(new Variable(inherited).name, "from the prototype");
+  const primitive = { [Symbol.toPrimitive]: () => "primitive" };
+  assert.equal(new Variable({ name: primitive as never }).name, "primitive");
+});
+
+Deno.test("new Variable() throws TypeError when name cannot be converted to a string", () => {
+  const throwing = new Error("toString failed");
+  const cases: [unknown, RegExp][] = [
+    [Symbol("s"), /current value is a symbol$/],
+    [Object.create(null), /current value is a object that cannot be/],
+    [{
+      toString: () => {
+        throw throwing;
+      },
+    }, /cannot be converted to a string$/],
+  ];
+  for (const [name, message] of cases) {
+    assert.throws(
+      () => new Variable({ name: name as never }),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        /^Cannot create variable: 'options.name' must be convertible to a string: /
+          .test(error.message) &&
+        message.test(error.message) && error.cause !== undefined,
+    );
+  }
 });
