@@ -5,8 +5,9 @@
  * reports every failure in a {@linkcode TaskGroupError}; `group.cancel()`
  * stops everything and leaves cleanly; `group.start()` waits for a task to
  * be ready. On top: {@linkcode race} (Happy Eyeballs with `stagger`),
- * {@linkcode all}, {@linkcode map}, and {@linkcode taskTree} to see what is
- * running.
+ * {@linkcode all}, {@linkcode allSettled}, {@linkcode map}, and
+ * {@linkcode taskTree} to see what is running. {@linkcode TaskGroupError}
+ * can be searched through any nesting (`find`, `split`, `flatten`).
  *
  * @example Usage
  * ```ts
@@ -40,5 +41,6 @@ export { Task } from "./task.ts";
 export * from "./task_group_error.ts";
 export * from "./race.ts";
 export * from "./all.ts";
+export * from "./all_settled.ts";
 export * from "./map.ts";
 export * from "./task_tree.ts";
