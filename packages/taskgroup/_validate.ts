@@ -8,11 +8,12 @@
 
 export {
   checkCallback,
+  checkOptions,
   describe,
   isGeneratorFunction,
   label,
 } from "@corral/scope/plumbing";
-import { checkCallback } from "@corral/scope/plumbing";
+import { checkCallback, show, text } from "@corral/scope/plumbing";
 
 /** `limit` must be undefined or a positive integer. */
 export function checkLimit(action: string, limit: unknown): void {
@@ -20,22 +21,45 @@ export function checkLimit(action: string, limit: unknown): void {
   if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
     throw new RangeError(
       `Cannot ${action}: 'limit' must be a positive integer: current value is ${
-        String(limit)
+        text(limit)
       }`,
     );
   }
 }
 
 /** Every attempt must be a function (DESIGN "Bad input"). */
-export function checkAttempts(action: string, attempts: unknown): void {
+export function checkAttempts(
+  action: string,
+  attempts: unknown,
+  argument = "attempts",
+): void {
   if (!Array.isArray(attempts)) {
     throw new TypeError(
-      `Cannot ${action}: 'attempts' must be an array of functions: current value is ${
-        String(attempts)
+      `Cannot ${action}: '${argument}' must be an array of functions: current value is ${
+        show(attempts)
       }`,
     );
   }
   attempts.forEach((attempt, index) =>
-    checkCallback(`${action}: attempt ${index}`, attempt)
+    checkCallback(action, attempt, `${argument}[${index}]`)
   );
+}
+
+/** A sync or async iterable (DESIGN "Bad input"). */
+export function checkIterable(
+  action: string,
+  items: unknown,
+  argument: string,
+): void {
+  const iterable = items !== null && items !== undefined &&
+    (typeof (items as Iterable<unknown>)[Symbol.iterator] === "function" ||
+      typeof (items as AsyncIterable<unknown>)[Symbol.asyncIterator] ===
+        "function");
+  if (!iterable) {
+    throw new TypeError(
+      `Cannot ${action}: '${argument}' must be an iterable or an async iterable: current value is ${
+        show(items)
+      }`,
+    );
+  }
 }

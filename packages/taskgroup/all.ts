@@ -37,7 +37,7 @@ export type AllValues<T extends readonly unknown[]> = {
 export function all<
   const T extends readonly ((scope: CancelScope) => unknown)[],
 >(fns: T): Promise<AllValues<T>> {
-  checkAttempts("run all", fns);
+  checkAttempts("run all", fns, "fns");
   return allValidated(fns);
 }
 

@@ -112,19 +112,19 @@ Deno.test("all() rejects bad input before starting anything, disturbing nothing"
     const cases: [unknown, RegExp][] = [
       [
         undefined,
-        /^Cannot run all: 'attempts' must be an array of functions: current value is undefined$/,
+        /^Cannot run all: 'fns' must be an array of functions: current value is undefined$/,
       ],
       [
         { length: 1, 0: good },
-        /^Cannot run all: 'attempts' must be an array of functions/,
+        /^Cannot run all: 'fns' must be an array of functions/,
       ],
       [
         [good, "f"],
-        /^Cannot run all: attempt 1: 'fn' must be a function: current value is "f"$/,
+        /^Cannot run all: 'fns\[1\]' must be a function: current value is "f"$/,
       ],
       [
         [good, function* gen() {}],
-        /^Cannot run all: attempt 1: 'fn' must not be a generator function: current value is gen$/,
+        /^Cannot run all: 'fns\[1\]' must not be a generator function: current value is gen$/,
       ],
     ];
     const value = await taskGroup(async (group) => {

@@ -69,7 +69,7 @@ Deno.test("map() with limit runs at most limit calls at once, starting them in i
   });
 });
 
-Deno.test("map(): a failure cancels the running calls; the waiting ones never pass their first checkpoint", async () => {
+Deno.test("map(): a failure cancels the running calls, and no further item is pulled", async () => {
   // Rule 10 and rule 12.
   await onClock(async (clock) => {
     const boom = new Error("item 1 failed");
@@ -94,7 +94,7 @@ Deno.test("map(): a failure cancels the running calls; the waiting ones never pa
     assert.deepEqual(error.errors, [boom]);
     assert.match(error.message, /^Task group "map" failed with 1 error/);
     assert.equal(worked.length, 0);
-    assert.deepEqual(cancelled.sort(), [0, 2, 3, 4]);
+    assert.deepEqual(cancelled, [0]); // 2, 3 and 4 were never pulled
     assert.equal(clock.now(), 5);
   });
 });
@@ -113,7 +113,7 @@ Deno.test("map() lets an enclosing cancellation propagate as Cancelled", async (
     });
     assert.equal(result, undefined);
     assertCancelled(thrown, "deadline");
-    assert.deepEqual(calls, [1, 2, 3]);
+    assert.deepEqual(calls, [1, 2]); // 3 was never pulled
   });
 });
 
@@ -151,9 +151,71 @@ Deno.test("map() rejects bad input before calling fn, disturbing nothing", async
           ),
         );
       }
+      for (const items of [undefined, null, 42, {}, { length: 1, 0: "a" }]) {
+        await assertFails(
+          () => map(items as never, fn),
+          TypeError,
+          /^Cannot map: 'items' must be an iterable or an async iterable: current value is /,
+        );
+      }
+      await assertFails(
+        () => map([1], fn, null as never),
+        TypeError,
+        /^Cannot map: 'options' must be an object: current value is null$/,
+      );
       assert.equal(calls, 0);
       return await running.result;
     });
     assert.equal(value, "undisturbed");
+  });
+});
+
+Deno.test("map() pulls lazily: with limit 2 an endless source is read two items ahead at most, and closed when map stops", async () => {
+  await onClock(async () => {
+    let pulled = 0, closed = false;
+    function* endless() {
+      try {
+        for (let i = 0;; i++) {
+          pulled++;
+          yield i;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const boom = new Error("stop at 5");
+    const error = await groupError(map(endless(), async (item) => {
+      await sleep(10);
+      if (item === 5) throw boom;
+      return item;
+    }, { limit: 2 }));
+    assert.deepEqual(error.errors, [boom]);
+    assert.ok(pulled <= 7, `pulled ${pulled}`);
+    assert.ok(closed, "the source was closed");
+  });
+});
+
+Deno.test("map() takes an async iterable, keeps input order, and waiting for its next item is a checkpoint", async () => {
+  await onClock(async () => {
+    async function* slowSource() {
+      for (const word of ["a", "bbb", "cc"]) {
+        await sleep(5);
+        yield word;
+      }
+    }
+    assert.deepEqual(
+      await map(slowSource(), async (word) => {
+        await sleep(10 * (4 - word.length));
+        return word.length;
+      }),
+      [1, 3, 2],
+    );
+    // A source that never answers does not hold map past a deadline.
+    const never: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => new Promise<IteratorResult<number>>(() => {}),
+      }),
+    };
+    assert.equal(await moveOnAfter(20, () => map(never, (x) => x)), undefined);
   });
 });

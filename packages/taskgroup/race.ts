@@ -6,7 +6,7 @@ import {
   waitUnlessCancelled,
 } from "@corral/scope";
 import { taskGroup } from "./task_group.ts";
-import { checkAttempts } from "./_validate.ts";
+import { checkAttempts, checkOptions } from "./_validate.ts";
 
 /** Options for {@linkcode race}. */
 export interface RaceOptions {
@@ -24,6 +24,11 @@ export interface RaceOptions {
  * the losers are stopped rather than left running. If every attempt fails,
  * throws an `AggregateError` of all the failures in attempt order.
  *
+ * A loser whose cleanup fails while it is being cancelled (its `finally`
+ * throws) does not lose that error (rule 16): `race` then throws a
+ * `TaskGroupError` holding it, even though there was a winner, as Trio's
+ * and AnyIO's task groups raise an error a cancelled child raised.
+ *
  * With `stagger`, attempts start one after another like Happy Eyeballs
  * (RFC 8305, Trio's `open_tcp_stream`): attempt k+1 starts `stagger` ms after
  * attempt k, or at once when attempt k fails.
@@ -33,6 +38,7 @@ export interface RaceOptions {
  * @param options The stagger.
  * @returns The winner's value.
  * @throws {AggregateError} If every attempt failed.
+ * @throws {TaskGroupError} If a loser failed while it was being cancelled.
  * @throws {TypeError} If an attempt is not a function, or there are none.
  * @throws {RangeError} If `stagger` is NaN or negative.
  *
@@ -57,9 +63,10 @@ export interface RaceOptions {
  */
 export function race<T>(
   attempts: readonly ((scope: CancelScope) => T | Promise<T>)[],
-  options: RaceOptions = {},
+  options?: RaceOptions,
 ): Promise<T> {
-  const { stagger } = options;
+  checkOptions("race", options);
+  const stagger = options?.stagger;
   checkAttempts("race", attempts);
   if (attempts.length === 0) {
     throw new TypeError("Cannot race: 'attempts' must not be empty");
@@ -95,6 +102,10 @@ async function raceValidated<T>(
           }
         } catch (error) {
           if (error instanceof Cancelled) throw error;
+          // Past the winner, a failure is a loser's cleanup failing as it
+          // was cancelled: it goes to the group, never into `failures`,
+          // which nobody reads once there is a winner (rule 16).
+          if (winner !== undefined) throw error;
           failures[index] = error;
           attemptFailed();
         }

@@ -340,19 +340,19 @@ Deno.test("race() rejects bad input without starting any attempt or disturbing r
         [good, 5],
         {},
         TypeError,
-        /^Cannot race: attempt 1: 'fn' must be a function: current value is 5$/,
+        /^Cannot race: 'attempts\[1\]' must be a function: current value is 5$/,
       ],
       [
         [good, null],
         {},
         TypeError,
-        /^Cannot race: attempt 1: 'fn' must be a function: current value is null$/,
+        /^Cannot race: 'attempts\[1\]' must be a function: current value is null$/,
       ],
       [
         [function* gen() {}],
         {},
         TypeError,
-        /^Cannot race: attempt 0: 'fn' must not be a generator function: current value is gen$/,
+        /^Cannot race: 'attempts\[0\]' must not be a generator function: current value is gen$/,
       ],
       [
         [async function* agen() {}],
@@ -396,5 +396,26 @@ Deno.test("race() rejects bad input without starting any attempt or disturbing r
       return await running.result;
     });
     assert.equal(value, "undisturbed");
+  });
+});
+
+Deno.test("race(): a loser whose cleanup fails while it is cancelled is not lost: race throws a TaskGroupError holding it (Trio and AnyIO raise it from the nursery)", async () => {
+  await onClock(async () => {
+    const cleanup = new Error("loser's finally failed");
+    const error = await rejection(race([
+      async () => {
+        try {
+          await sleep(100);
+        } finally {
+          throw cleanup; // runs as the winner cancels this attempt
+        }
+      },
+      async () => {
+        await sleep(10);
+        return "fast";
+      },
+    ]));
+    assert.ok(error instanceof TaskGroupError);
+    assert.deepEqual(error.errors, [cleanup]);
   });
 });

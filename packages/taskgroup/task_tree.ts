@@ -1,6 +1,12 @@
 // Copyright the corral authors. MIT license.
 import type { CancelScope } from "@corral/scope";
-import { cancellationOf, childrenOf, ownerOf, roots, timeOf } from "@corral/scope/plumbing";
+import {
+  cancellationOf,
+  childrenOf,
+  ownerOf,
+  roots,
+  timeOf,
+} from "@corral/scope/plumbing";
 import { Task } from "./task.ts";
 import { TaskGroup } from "./task_group.ts";
 
