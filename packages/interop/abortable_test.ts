@@ -148,6 +148,33 @@ Deno.test("abortable() with abandon returns at once and swallows the later rejec
   await sleep(0);
 });
 
+Deno.test("abortable() with abandon returns a value that arrived before the cancel, in the same turn (Trio: it wasn't cancelled after all)", async () => {
+  // Without `abandon` the value is returned; with it, it was once dropped
+  // for a Cancelled when the cancel landed in the turn the value arrived.
+  for (const abandon of [false, true]) {
+    const scope = new CancelScope();
+    const arrived = deferred<string>();
+    let got: unknown;
+    const running = scope.run(async () => {
+      got = await abortable(() => arrived.promise, { abandon });
+    });
+    await Promise.resolve(); // abortable is waiting
+    arrived.resolve("the value");
+    scope.cancel(); // same turn: the value's reaction is already queued
+    await running;
+    assert.equal(got, "the value", `abandon: ${abandon}`);
+  }
+});
+
+Deno.test("abortable() rejects null or non-object options with a TypeError naming them", () => {
+  for (const options of [null, 1, "x"]) {
+    assert.throws(
+      () => abortable(() => 1, options as never),
+      /^TypeError: Cannot call abortable\(\): 'options' must be an object: current value is /,
+    );
+  }
+});
+
 Deno.test("abortable() is a checkpoint: in a cancelled scope it throws without calling fn", async () => {
   const scope = new CancelScope();
   let called = false;

@@ -15,6 +15,17 @@ import { taskGroup } from "@corral/taskgroup";
 import { iterate, iterateWithTimeout } from "./iterate.ts";
 import { deferred } from "./_test_util.ts";
 
+/**
+ * Waits, a macrotask turn at a time, until `done()` holds (at most 1,000
+ * turns). A fixed real `sleep(1)` here was flaky under `--parallel`: a
+ * loaded machine ran the timer before the generator's cleanup.
+ */
+async function until(done: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1_000 && !done(); turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
 /** A stream that enqueues `items`, then stays open; records its cancel. */
 function streamOf<T>(items: T[], log: unknown[]): ReadableStream<T> {
   return new ReadableStream<T>({
@@ -150,7 +161,7 @@ Deno.test("semantics 157: a group cancelled while iterating a foreign generator 
   });
   assert.deepEqual(steps, ["first"], "cancelled promptly, while silent");
   gate.resolve(); // the generator yields "second"; its queued return() runs
-  await sleep(1);
+  await until(() => steps.length === 2);
   assert.deepEqual(steps, ["first", "generator finally"]);
 });
 
@@ -229,7 +240,7 @@ Deno.test("iterateWithTimeout() with moveOn ends the loop when a wait outlasts t
   assert.deepEqual(seen, ["a", "after the loop at 100"]);
   assert.equal(finallyRan, false, "still stuck in its await");
   gate.resolve(); // it yields "late" (dropped), then its queued return() runs
-  await sleep(1);
+  await until(() => finallyRan);
   assert.ok(finallyRan);
 });
 

@@ -522,3 +522,34 @@ Deno.test("rule 13: start() returns at the virtual time of started(), with now()
     });
   });
 });
+
+Deno.test("rule 13: a late started(), after the task returned or failed, throws instead of being silently accepted (Trio raises too)", async () => {
+  // trio: _TaskStatus.started after the task ended; a task that leaks its
+  // `started` into a callback that fires later must be told.
+  await onClock(async () => {
+    for (const ending of ["returned", "failed"] as const) {
+      let leaked!: (value?: string) => void;
+      await taskGroup(async (group) => {
+        const outcome = await rejection(group.start<string>((started) => {
+          leaked = started;
+          if (ending === "failed") throw new Error("failed before started");
+        }, { name: "leaky" }));
+        assert.ok(outcome instanceof Error);
+        assert.throws(
+          () => leaked("too late"),
+          /^Error: Cannot call started\(\) of task "leaky": the task has already ended; call started\(\) from inside the task, before it returns$/,
+        );
+      });
+    }
+    // After a task that did call started() ends, a second call is a late one.
+    let leaked!: (value?: string) => void;
+    await taskGroup(async (group) => {
+      await group.start<string>((started) => {
+        leaked = started;
+        started("ready");
+      });
+      await checkpoint();
+    });
+    assert.throws(() => leaked("again"), /already ended/);
+  });
+});

@@ -203,6 +203,12 @@ export class TaskGroup {
    * unwrapped, without failing the group. After `started()` the task belongs
    * to the group alone (rule 13).
    *
+   * A `start()` is never queued behind the group's `limit`: the caller
+   * waits for readiness, and a task holding the last slot that starts
+   * another would wait for a slot it holds itself. The started task counts
+   * against the limit while it runs. Calling `started()` twice, or after
+   * the task ended, throws.
+   *
    * @typeParam V The value passed to `started`.
    * @param fn The task; it must call `started` once.
    * @param options The task's name.
