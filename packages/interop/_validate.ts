@@ -12,6 +12,8 @@ export {
   checkBoolean,
   checkCallback as checkFunction,
   checkDuration,
+  checkName,
+  checkOptions,
   describe,
   label,
   show,

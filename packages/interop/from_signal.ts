@@ -1,6 +1,11 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope } from "@corral/scope";
-import { checkFunction, checkSignal } from "./_validate.ts";
+import {
+  checkFunction,
+  checkName,
+  checkOptions,
+  checkSignal,
+} from "./_validate.ts";
 
 /** Options for {@linkcode fromSignal}. */
 export interface FromSignalOptions {
@@ -57,9 +62,10 @@ export interface FromSignalOptions {
 export function fromSignal<T>(
   signal: AbortSignal,
   fn: (scope: CancelScope) => T | Promise<T>,
-  options: FromSignalOptions = {},
+  options?: FromSignalOptions,
 ): Promise<T | undefined> {
-  const name = String(options.name ?? "fromSignal");
+  checkOptions("call fromSignal()", options);
+  const name = checkName("call fromSignal()", options?.name) || "fromSignal";
   checkSignal("call fromSignal()", signal);
   checkFunction("call fromSignal()", fn);
   const scope = new CancelScope({ name });

@@ -2,7 +2,7 @@
 import { type Cancelled, CancelScope, TimeoutError } from "@corral/scope";
 import { cancellationOf, currentScope } from "@corral/scope/plumbing";
 import { type Outcome, settleOrCancel } from "./_wait.ts";
-import { checkDuration, show } from "./_validate.ts";
+import { checkDuration, checkOptions, show } from "./_validate.ts";
 
 /** What {@linkcode iterate} and {@linkcode iterateWithTimeout} accept. */
 export type IterableSource<T> = AsyncIterable<T> | ReadableStream<T>;
@@ -139,9 +139,10 @@ export function iterate<T>(
 export function iterateWithTimeout<T>(
   source: IterableSource<T>,
   ms: number,
-  options: IterateWithTimeoutOptions = {},
+  options?: IterateWithTimeoutOptions,
 ): AsyncIterableIterator<T> {
-  const { onTimeout = "fail" } = options;
+  checkOptions("call iterateWithTimeout()", options);
+  const onTimeout = options?.onTimeout ?? "fail";
   checkDuration("call iterateWithTimeout()", "ms", ms);
   if (onTimeout !== "moveOn" && onTimeout !== "fail") {
     throw new TypeError(

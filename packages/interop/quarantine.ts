@@ -9,6 +9,8 @@ import { TaskGroupError } from "@corral/taskgroup";
 import {
   checkDuration,
   checkFunction,
+  checkName,
+  checkOptions,
   describe,
   label,
   show,
@@ -214,9 +216,10 @@ export class Quarantine {
     target: EventTarget,
     type: string,
     listener: (event: E) => void,
-    options: Omit<AddEventListenerOptions, "signal"> = {},
+    options?: Omit<AddEventListenerOptions, "signal">,
   ): void {
     this.#checkOpen("add listener", this.#state !== "open");
+    checkOptions(`add listener in quarantine${label(this.#name)}`, options);
     checkFunction(
       `add listener in quarantine${label(this.#name)}`,
       listener,
@@ -387,9 +390,10 @@ export class Quarantine {
  */
 export function quarantine<T>(
   fn: (q: Quarantine) => T | Promise<T>,
-  options: QuarantineOptions = {},
+  options?: QuarantineOptions,
 ): Promise<T | undefined> {
-  const name = String(options.name ?? "quarantine");
+  checkOptions("call quarantine()", options);
+  const name = checkName("call quarantine()", options?.name) || "quarantine";
   checkFunction("call quarantine()", fn);
   const scope = new CancelScope({ name });
   return scope.run(async () => {

@@ -1,7 +1,12 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope } from "@corral/scope";
 import { currentScope, runRootLike } from "@corral/scope/plumbing";
-import { checkFunction, checkSignal } from "./_validate.ts";
+import {
+  checkFunction,
+  checkName,
+  checkOptions,
+  checkSignal,
+} from "./_validate.ts";
 
 /** Options for {@linkcode toPromise}. */
 export interface ToPromiseOptions {
@@ -56,10 +61,11 @@ export interface ToPromiseOptions {
  */
 export function toPromise<T>(
   fn: (scope: CancelScope) => T | Promise<T>,
-  options: ToPromiseOptions = {},
+  options?: ToPromiseOptions,
 ): Promise<T> {
-  const { signal } = options;
-  const name = String(options.name ?? "toPromise");
+  checkOptions("call toPromise()", options);
+  const signal = options?.signal;
+  const name = checkName("call toPromise()", options?.name) || "toPromise";
   checkFunction("call toPromise()", fn);
   if (signal !== undefined) {
     checkSignal("call toPromise()", signal);

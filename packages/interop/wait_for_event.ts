@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import { park } from "@corral/scope/plumbing";
-import { checkFunction, show } from "./_validate.ts";
+import { checkFunction, checkOptions, show } from "./_validate.ts";
 
 /** Options for {@linkcode waitForEvent}. */
 export interface WaitForEventOptions<E extends Event = Event> {
@@ -47,9 +47,10 @@ export interface WaitForEventOptions<E extends Event = Event> {
 export function waitForEvent<E extends Event = Event>(
   target: EventTarget,
   type: string,
-  options: WaitForEventOptions<E> = {},
+  options?: WaitForEventOptions<E>,
 ): Promise<E> {
-  const { filter } = options;
+  checkOptions("wait for event", options);
+  const filter = options?.filter;
   if (
     typeof (target as EventTarget | undefined)?.addEventListener !==
       "function" ||

@@ -2,7 +2,7 @@
 import { CancelScope } from "./cancel_scope.ts";
 import { activity, Clock, queueMacrotask } from "./_clock.ts";
 import { internals } from "./_internal.ts";
-import { checkDuration } from "./_validate.ts";
+import { checkDuration, checkOptions, text } from "./_validate.ts";
 
 /** Options for {@linkcode MockClock}. */
 export interface MockClockOptions {
@@ -49,8 +49,9 @@ export class MockClock {
    * @param options Whether to autojump.
    * @throws {TypeError} If `autojump` is not a boolean.
    */
-  constructor(options: MockClockOptions = {}) {
-    const { autojump = false } = options;
+  constructor(options?: MockClockOptions) {
+    checkOptions("create MockClock", options);
+    const autojump = options?.autojump === undefined ? false : options.autojump;
     checkAutojump(autojump);
     this.#clock = new VirtualClock(autojump);
   }
@@ -159,7 +160,7 @@ function checkAutojump(autojump: unknown): void {
   if (typeof autojump !== "boolean") {
     throw new TypeError(
       `Cannot set autojump: 'autojump' must be a boolean: current value is ${
-        String(autojump)
+        text(autojump)
       }`,
     );
   }
