@@ -9,6 +9,8 @@
  *   code: {@linkcode toPromise}; foreign signal-aware calls under a scope:
  *   {@linkcode abortable}; callback-style code kept in one place and
  *   cleaned up: {@linkcode quarantine}.
+ * - A program's entry point: {@linkcode main} (SIGINT/SIGTERM cancel it,
+ *   the outcome becomes the exit code).
  * - Events and streams: {@linkcode waitForEvent}, {@linkcode iterate},
  *   {@linkcode iterateWithTimeout} (a per-item timeout that never times
  *   the consumer).
@@ -64,6 +66,7 @@ export * from "./to_promise.ts";
 export * from "./quarantine.ts";
 export * from "./wait_for_event.ts";
 export * from "./iterate.ts";
+export * from "./main.ts";
 export * from "./deadline_header.ts";
 export * from "./fetch_with_deadline.ts";
 export * from "./handler.ts";
