@@ -9,9 +9,10 @@
  * (see `_deno_slot.ts`: used only if it passes a synchronous self-test and
  * an asynchronous probe); else `AsyncLocalStorage` from `node:async_hooks`
  * (Node, Bun, and Deno should its slot ever change). The environment
- * variable `CORRAL_CONTEXT_BACKEND=AsyncLocalStorage` skips the first two. `node:async_hooks` is looked up with
- * `process.getBuiltinModule` rather than a static import, so a browser can
- * import this module; where no backend exists, the first use throws.
+ * variable `CORRAL_CONTEXT_BACKEND=AsyncLocalStorage` skips the first two.
+ * `node:async_hooks` is looked up with `process.getBuiltinModule` rather
+ * than a static import, so a browser can import this module; where no
+ * backend exists, the first use throws.
  *
  * @module
  */
