@@ -27,6 +27,8 @@ export type TimerId = ReturnType<typeof setTimeout>;
 
 /** Made only by {@linkcode quarantine}; the static block fills it in. */
 let openQuarantine: (name: string, scope: CancelScope) => Quarantine;
+/** Proves to the constructor that `openQuarantine` called it. */
+const OPEN = Symbol("open quarantine");
 let closeQuarantine: (q: Quarantine) => Promise<unknown[]>;
 
 /**
@@ -77,7 +79,14 @@ export class Quarantine {
   /** "open" → "closing" (teardown runs) → "closed". */
   #state: "open" | "closing" | "closed" = "open";
 
-  private constructor(name: string, scope: CancelScope) {
+  private constructor(token: symbol, name: string, scope: CancelScope) {
+    // `private` binds TypeScript alone; plain JavaScript could still call
+    // `new Quarantine()` and get a handle no block would ever clean up.
+    if (token !== OPEN) {
+      throw new TypeError(
+        "Cannot create Quarantine: handles are made by quarantine(fn), which passes one to fn",
+      );
+    }
     this.#name = name;
     this.#scope = scope;
   }
@@ -337,7 +346,7 @@ export class Quarantine {
   }
 
   static {
-    openQuarantine = (name, scope) => new Quarantine(name, scope);
+    openQuarantine = (name, scope) => new Quarantine(OPEN, name, scope);
     closeQuarantine = (q) => q.#close();
   }
 }

@@ -125,8 +125,16 @@ export class TimeoutError extends Error {
    * @param message What timed out.
    * @param options `cause`: the `Cancelled` raised by the deadline.
    */
-  constructor(message = "Deadline exceeded", options?: ErrorOptions) {
-    super(message, options);
+  constructor(message?: string, options?: ErrorOptions) {
+    if (message !== undefined && typeof message !== "string") {
+      throw new TypeError(
+        `Cannot create TimeoutError: 'message' must be a string: current value is ${
+          show(message)
+        }`,
+      );
+    }
+    checkOptions("create TimeoutError", options);
+    super(message ?? "Deadline exceeded", options);
     this.name = "TimeoutError";
   }
 }

@@ -1,7 +1,7 @@
 // Copyright the corral authors. MIT license.
 import { activity, queueMacrotask } from "./_clock.ts";
 import { internals } from "./_internal.ts";
-import { checkDeadline, checkDuration } from "./_validate.ts";
+import { checkDeadline, checkDuration, isThenable, show } from "./_validate.ts";
 import { CancelScope } from "./cancel_scope.ts";
 
 const resolved: Promise<void> = Promise.resolve();
@@ -103,6 +103,13 @@ export function checkpoint(): Promise<void> {
 export function waitUnlessCancelled<T>(
   promise: PromiseLike<T> | undefined,
 ): Promise<T> {
+  if (promise !== undefined && !isThenable(promise)) {
+    throw new TypeError(
+      `Cannot wait unless cancelled: 'promise' must be a promise or undefined: current value is ${
+        show(promise)
+      }`,
+    );
+  }
   const scope = internals.current();
   if (scope === undefined) {
     return promise === undefined

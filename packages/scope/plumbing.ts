@@ -219,17 +219,9 @@ export function park<T>(
     if (pending !== undefined) return Promise.reject(pending);
   }
   return new Promise<T>((resolve, reject) => {
+    // `waiter` is read by `wake` and `fail` only once registered, which
+    // happens after `setup` returned: a synchronous wake never sees it.
     let done = false, registered = false;
-    let abort: Abort | void;
-    const waiter: Waiter = (cancelled) => {
-      if (done) return;
-      done = true;
-      try {
-        if (typeof abort === "function") abort(cancelled);
-      } finally {
-        reject(cancelled);
-      }
-    };
     const wake = (value: T) => {
       if (done) return;
       done = true;
@@ -242,8 +234,17 @@ export function park<T>(
       if (registered) internals.removeWaiter(scope!, waiter);
       reject(error);
     };
-    abort = setup(wake, fail);
+    const abort = setup(wake, fail);
     if (done || scope === undefined) return;
+    const waiter: Waiter = (cancelled) => {
+      if (done) return;
+      done = true;
+      try {
+        if (typeof abort === "function") abort(cancelled);
+      } finally {
+        reject(cancelled);
+      }
+    };
     registered = true;
     internals.addWaiter(scope, waiter);
   });

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope } from "@corral/scope";
-import { setOwner } from "@corral/scope/plumbing";
+import { setOwner, show } from "@corral/scope/plumbing";
 
 /**
  * Settles a task handle: `failed` says whether `outcome` is what the task
@@ -62,6 +62,13 @@ export class Task<R> {
    * @param scope The task's own scope, named as the task.
    */
   constructor(scope: CancelScope) {
+    if (!(scope instanceof CancelScope)) {
+      throw new TypeError(
+        `Cannot create Task: 'scope' must be a CancelScope: current value is ${
+          show(scope)
+        }; tasks are made by TaskGroup.spawn()`,
+      );
+    }
     this.#scope = scope;
     setOwner(scope, this);
   }

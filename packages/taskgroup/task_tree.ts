@@ -1,10 +1,11 @@
 // Copyright the corral authors. MIT license.
-import type { CancelScope } from "@corral/scope";
+import { CancelScope } from "@corral/scope";
 import {
   cancellationOf,
   childrenOf,
   ownerOf,
   roots,
+  show,
   timeOf,
 } from "@corral/scope/plumbing";
 import { Task } from "./task.ts";
@@ -42,6 +43,13 @@ import { TaskGroup } from "./task_group.ts";
  * ```
  */
 export function taskTree(root?: CancelScope): string {
+  if (root !== undefined && !(root instanceof CancelScope)) {
+    throw new TypeError(
+      `Cannot show task tree: 'root' must be a CancelScope or undefined: current value is ${
+        show(root)
+      }`,
+    );
+  }
   const lines: string[] = [];
   // Depth first with an explicit stack (a deep tree must not overflow).
   const todo: {
