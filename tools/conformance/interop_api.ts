@@ -24,6 +24,11 @@ export interface Interop {
     fn: (scope: CancelScope) => T | Promise<T>,
     options?: { signal?: AbortSignal },
   ): Promise<T | undefined>;
+  /** Added by issue 17; optional so that an older interop still loads. */
+  main?<T>(
+    fn: (scope: CancelScope) => T | Promise<T>,
+    options?: { gracePeriod?: number; exit?: boolean },
+  ): Promise<number>;
 }
 
 let loaded: Interop | undefined;

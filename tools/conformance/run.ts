@@ -25,6 +25,7 @@ import "./cancellable.ts";
 import "./context.ts";
 import "./structure.ts";
 import "./portable.ts";
+import "./toolkit.ts";
 
 interface RuntimeGlobals {
   Deno?: { version: { deno: string } };

@@ -16,6 +16,7 @@ import "./cancellable.ts";
 import "./context.ts";
 import "./structure.ts";
 import "./portable.ts";
+import "./toolkit.ts";
 
 async function main(): Promise<RuntimeReport> {
   globalThis.addEventListener("unhandledrejection", (event) => {
