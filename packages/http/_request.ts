@@ -1,25 +1,36 @@
 // Copyright the corral authors. MIT license.
 /**
  * One request's life in its scope, shared by `handler` (a root scope per
- * request) and `serve` (a child of the server's scope).
+ * request), `serve` (a child of the server's scope) and the Hono
+ * middleware: its budget from the deadline headers, its scope, the watch
+ * for a client disconnect, and the answers for what went wrong.
  *
  * @module
  */
 import { Cancelled, CancelScope } from "@corral/scope";
 import { currentScope, runRootLike, runUnder } from "@corral/scope/plumbing";
-import { parseTimeout, TIMEOUT_HEADER } from "./deadline_header.ts";
+import {
+  parseTimeout,
+  TIMEOUT_HEADERS,
+  type TimeoutHeader,
+} from "./deadline_header.ts";
 import type {
   HandlerInfo,
   HandlerOptions,
   RequestContext,
   RequestHandler,
 } from "./handler.ts";
-import { checkDuration, checkFunction, show } from "./_validate.ts";
+import { failureResponse } from "./_answer.ts";
+import {
+  checkCallback,
+  checkDuration,
+  checkOptions,
+  show,
+} from "./_validate.ts";
 
-/** The settings one request is run with; shared by `handler` and `serve`. */
+/** The settings one request is run with; shared by `handler`, `serve` and the Hono middleware. */
 export interface RequestConfig {
-  fn: RequestHandler;
-  timeoutHeader: string | null;
+  timeoutHeaders: readonly TimeoutHeader[];
   maxTimeout: number;
   defaultTimeout: number;
   onError:
@@ -28,39 +39,89 @@ export interface RequestConfig {
   scopeName: ((request: Request) => string) | undefined;
 }
 
-/** Checks `handler`'s arguments; shared with `serve`. */
+/** Checks the options every request-running entry point shares. */
 export function toRequestConfig(
   action: string,
-  fn: unknown,
-  options: HandlerOptions,
+  options: HandlerOptions | undefined,
 ): RequestConfig {
-  checkFunction(action, fn);
+  checkOptions(action, options);
   const {
-    timeoutHeader = TIMEOUT_HEADER,
+    timeoutHeaders = TIMEOUT_HEADERS,
     maxTimeout = Infinity,
     defaultTimeout = Infinity,
     onError,
     scopeName,
-  } = options;
-  if (timeoutHeader !== null && typeof timeoutHeader !== "string") {
+  } = options ?? {};
+  if (
+    !Array.isArray(timeoutHeaders) ||
+    !timeoutHeaders.every((header) => TIMEOUT_HEADERS.includes(header))
+  ) {
     throw new TypeError(
-      `Cannot ${action}: 'timeoutHeader' must be a string or null: current value is ${
-        show(timeoutHeader)
+      `Cannot ${action}: 'timeoutHeaders' must be an array of "corral-timeout", "grpc-timeout", "connect-timeout-ms": current value is ${
+        show(timeoutHeaders)
       }`,
     );
   }
   checkDuration(action, "maxTimeout", maxTimeout);
   checkDuration(action, "defaultTimeout", defaultTimeout);
-  if (onError !== undefined) checkFunction(action, onError, "onError");
-  if (scopeName !== undefined) checkFunction(action, scopeName, "scopeName");
+  if (onError !== undefined) checkCallback(action, onError, "onError");
+  if (scopeName !== undefined) checkCallback(action, scopeName, "scopeName");
   return {
-    fn: fn as RequestHandler,
-    timeoutHeader,
+    timeoutHeaders: [...timeoutHeaders],
     maxTimeout,
     defaultTimeout,
     onError,
     scopeName,
   };
+}
+
+/**
+ * The request's time budget in milliseconds: the smallest of the deadline
+ * headers it carries, else `defaultTimeout`, capped by `maxTimeout`
+ * (Envoy's `grpc_timeout_header_max`). A malformed header (negative,
+ * `1e309`, 8,000 digits, sent twice, an unknown unit) gets the answer its
+ * protocol specifies, as a `Response`: never a wrong deadline, never a crash.
+ */
+export function requestTimeout(
+  config: RequestConfig,
+  request: Request,
+): number | Response {
+  let timeout = Infinity;
+  let found = false;
+  const headers = request.headers;
+  for (const header of config.timeoutHeaders) {
+    const value = headers.get(header);
+    if (value === null) continue;
+    const ms = parseTimeout(value, header);
+    if (ms === undefined) {
+      return failureResponse(
+        "malformed",
+        request,
+        `malformed ${header} header`,
+      );
+    }
+    found = true;
+    if (ms < timeout) timeout = ms;
+  }
+  return Math.min(found ? timeout : config.defaultTimeout, config.maxTimeout);
+}
+
+/**
+ * The request's scope, named by `scopeName` or after its method and path
+ * (`GET /users`), with `timeout` from now. Throws what `scopeName` throws.
+ */
+export function requestScope(
+  config: RequestConfig,
+  request: Request,
+  timeout: number,
+): CancelScope {
+  const name = config.scopeName === undefined
+    ? `${request.method} ${pathOf(request.url)}`
+    : config.scopeName(request);
+  return new CancelScope({
+    name: typeof name === "string" ? name : show(name),
+    timeout: timeout === Infinity ? undefined : timeout,
+  });
 }
 
 /**
@@ -78,7 +139,7 @@ export function toRequestConfig(
  * a disconnect before that is not lost, since `signal.aborted` stays true.
  * All requests started in one turn share one `setImmediate`.
  */
-class DisconnectWatch {
+export class DisconnectWatch {
   readonly #request: Request;
   readonly #scope: CancelScope;
   /** True once the client went away while the handler ran. */
@@ -162,38 +223,26 @@ function queueMacrotask(callback: () => void): () => void {
  * `parent` is undefined, else a child of `parent` (a server's scope).
  */
 export async function handleRequest(
+  fn: RequestHandler,
   config: RequestConfig,
   request: Request,
   info: HandlerInfo | undefined,
   parent: CancelScope | undefined,
 ): Promise<Response> {
-  const timeout = Math.min(
-    (config.timeoutHeader === null
-      ? undefined
-      : parseTimeout(request.headers.get(config.timeoutHeader))) ??
-      config.defaultTimeout,
-    config.maxTimeout,
-  );
-  const scope = new CancelScope({
-    name: config.scopeName === undefined
-      ? `${request.method} ${pathOf(request.url)}`
-      : String(config.scopeName(request)),
-    timeout: timeout === Infinity ? undefined : timeout,
-  });
+  const timeout = requestTimeout(config, request);
+  if (typeof timeout !== "number") return timeout;
+  let scope: CancelScope;
+  try {
+    scope = requestScope(config, request, timeout);
+  } catch (error) {
+    return await errorResponse(config, request, error); // scopeName threw
+  }
   const watch = new DisconnectWatch(request, scope);
   const context: RequestContext = { scope, info, timeout };
   try {
     const response = parent === undefined
-      ? await runRootLike(
-        scope,
-        currentScope(),
-        () => config.fn(request, context),
-      )
-      : await runUnder(
-        scope,
-        parent,
-        () => config.fn(request, context),
-      );
+      ? await runRootLike(scope, currentScope(), () => fn(request, context))
+      : await runUnder(scope, parent, () => fn(request, context));
     if (response instanceof Response) return response;
     if (response !== undefined || !scope.cancelCaught) {
       return await errorResponse(
@@ -207,19 +256,13 @@ export async function handleRequest(
       );
     }
     // The scope absorbed its own cancellation.
-    if (watch.disconnected) return new Response(null, { status: 499 });
-    return scope.reason?.source === "deadline"
-      ? new Response(null, { status: 504, statusText: "Gateway Timeout" })
-      : new Response(null, { status: 503, statusText: "Service Unavailable" });
+    return cancelledResponse(request, scope, watch);
   } catch (error) {
     if (error instanceof Cancelled) {
-      return new Response(null, {
-        status: 503,
-        statusText: "Service Unavailable",
-      });
+      return failureResponse("unavailable", request, "shutting down");
     }
     if (error instanceof Error && error.name === "TimeoutError") {
-      return new Response(null, { status: 504, statusText: "Gateway Timeout" });
+      return failureResponse("deadline", request, "deadline exceeded");
     }
     return await errorResponse(config, request, error);
   } finally {
@@ -227,7 +270,25 @@ export async function handleRequest(
   }
 }
 
-async function errorResponse(
+/** The answer for a request whose own scope was cancelled. */
+export function cancelledResponse(
+  request: Request,
+  scope: CancelScope,
+  watch: DisconnectWatch,
+): Response {
+  if (watch.disconnected) {
+    return failureResponse("disconnected", request, "client disconnected");
+  }
+  return scope.reason?.source === "deadline"
+    ? failureResponse("deadline", request, "deadline exceeded")
+    : failureResponse("unavailable", request, "request cancelled");
+}
+
+/**
+ * The answer for an error: `onError`'s, else (or if it fails) a bare 500
+ * in the caller's protocol, after `console.error`.
+ */
+export async function errorResponse(
   config: RequestConfig,
   request: Request,
   error: unknown,
@@ -242,10 +303,7 @@ async function errorResponse(
   } else {
     console.error(error);
   }
-  return new Response(null, {
-    status: 500,
-    statusText: "Internal Server Error",
-  });
+  return failureResponse("internal", request, "internal error");
 }
 
 /** The path of a URL without parsing it all (one per request). */

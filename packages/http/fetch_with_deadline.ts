@@ -5,15 +5,19 @@ import {
   parseTimeout,
   remainingTime,
   TIMEOUT_HEADER,
+  TIMEOUT_HEADERS,
+  type TimeoutHeader,
 } from "./deadline_header.ts";
-import { checkDuration, checkSignal } from "./_validate.ts";
+import { checkDuration, checkOptions, checkSignal, show } from "./_validate.ts";
 
 /** Options for {@linkcode fetchWithDeadline}: `fetch`'s, and two more. */
 export interface FetchWithDeadlineInit extends RequestInit {
   /**
-   * The header that carries the remaining time. @default {"corral-timeout"}
+   * The header that carries the remaining time, in the format the callee
+   * reads: ours, gRPC's (`grpc-timeout: 1500000u`) or Connect's
+   * (`connect-timeout-ms: 1500`). @default {"corral-timeout"}
    */
-  timeoutHeader?: string;
+  timeoutHeader?: TimeoutHeader;
   /**
    * A safety margin subtracted from the remaining time before it is sent,
    * in milliseconds, so the callee gives up before we do and its answer
@@ -24,9 +28,11 @@ export interface FetchWithDeadlineInit extends RequestInit {
 
 /**
  * `fetch` under the current scope, with deadline propagation: sends the
- * time left before the scope's effective deadline in the timeout header
- * (`corral-timeout: <ms>`), so a corral service on the other side runs the
- * request under the same deadline (gRPC's `grpc-timeout`), and is cancelled
+ * time left before the scope's effective deadline, less `timeoutOffset`,
+ * in the deadline header (`corral-timeout: <ms>` by default, or
+ * `grpc-timeout` / `connect-timeout-ms` for a gRPC or Connect service), so
+ * the service on the other side runs the request under the same deadline;
+ * and is cancelled
  * with the scope: the scope's `signal` is passed to `fetch`, so the request
  * and the reading of the response body both stop when the scope is
  * cancelled.
@@ -45,13 +51,14 @@ export interface FetchWithDeadlineInit extends RequestInit {
  * @returns The response; read or cancel its body.
  * @throws {Cancelled} If the scope is or becomes cancelled (its deadline
  * included) before the response arrives.
- * @throws {TypeError} As `fetch` does on a network error, or if
- * `init.signal` is not an `AbortSignal`.
+ * @throws {TypeError} As `fetch` does on a network error; or if `init` is
+ * not an object, `init.signal` is not an `AbortSignal`, or `timeoutHeader`
+ * is not one of the three deadline headers.
  * @throws {RangeError} If `timeoutOffset` is NaN or negative.
  *
  * @example Usage
  * ```ts
- * import { fetchWithDeadline, parseTimeout } from "@corral/interop";
+ * import { fetchWithDeadline, parseTimeout } from "@corral/http";
  * import { moveOnAfter } from "@corral/scope";
  * import assert from "node:assert/strict";
  *
@@ -69,14 +76,26 @@ export interface FetchWithDeadlineInit extends RequestInit {
  */
 export async function fetchWithDeadline(
   input: string | URL | Request,
-  init: FetchWithDeadlineInit = {},
+  init?: FetchWithDeadlineInit,
 ): Promise<Response> {
+  checkOptions("call fetchWithDeadline()", init, "init");
   const {
     timeoutHeader = TIMEOUT_HEADER,
     timeoutOffset = 0,
     ...fetchInit
-  } = init;
-  checkDuration("call fetchWithDeadline()", "timeoutOffset", timeoutOffset);
+  } = init ?? {};
+  if (!TIMEOUT_HEADERS.includes(timeoutHeader)) {
+    throw new TypeError(
+      `Cannot call fetchWithDeadline(): 'timeoutHeader' must be "corral-timeout", "grpc-timeout" or "connect-timeout-ms": current value is ${
+        show(timeoutHeader)
+      }`,
+    );
+  }
+  checkDuration(
+    "call fetchWithDeadline()",
+    "timeoutOffset",
+    timeoutOffset,
+  );
   if (fetchInit.signal != null) {
     checkSignal("call fetchWithDeadline()", fetchInit.signal, "init.signal");
   }
@@ -90,10 +109,10 @@ export async function fetchWithDeadline(
     const headers = new Headers(
       fetchInit.headers ?? (input instanceof Request ? input.headers : {}),
     );
-    const ours = formatTimeout(remaining - timeoutOffset);
-    const theirs = parseTimeout(headers.get(timeoutHeader));
-    if (theirs === undefined || theirs > Number(ours)) {
-      headers.set(timeoutHeader, ours);
+    const budget = remaining - timeoutOffset;
+    const theirs = parseTimeout(headers.get(timeoutHeader), timeoutHeader);
+    if (theirs === undefined || theirs > budget) {
+      headers.set(timeoutHeader, formatTimeout(budget, timeoutHeader));
     }
     fetchInit.headers = headers;
   }

@@ -1,11 +1,13 @@
 // Copyright the corral authors. MIT license.
 import type { CancelScope } from "@corral/scope";
+import type { TimeoutHeader } from "./deadline_header.ts";
 import { handleRequest, toRequestConfig } from "./_request.ts";
+import { checkCallback } from "./_validate.ts";
 
 /**
  * What a fetch-handler runtime passes after the request: in Deno, the
- * `Deno.ServeHandlerInfo` (remote address, `completed`). Every field is
- * optional, so any runtime's second argument fits.
+ * `ServeHandlerInfo` (remote address, `completed`); in Bun, the server.
+ * Every field is optional, so any runtime's second argument fits.
  */
 export interface HandlerInfo {
   /** Settles once the response was delivered (Deno). */
@@ -28,6 +30,8 @@ export interface RequestContext {
    * The time budget this request got, in milliseconds, counted from its
    * arrival: the caller's timeout header or the default, capped by the
    * maximum; `Infinity` for none. For the time left, see `remainingTime()`.
+   * The same however it arrived (`corral-timeout`, `grpc-timeout` or
+   * `connect-timeout-ms`).
    */
   readonly timeout: number;
 }
@@ -38,7 +42,7 @@ export type RequestHandler = (
   context: RequestContext,
 ) => Response | Promise<Response>;
 
-/** A fetch handler: what `Deno.serve`, Bun and workers call. */
+/** A fetch handler: what `Deno.serve`, `Bun.serve`, `@hono/node-server` and workers call. */
 export type FetchHandler = (
   request: Request,
   info?: HandlerInfo,
@@ -47,11 +51,14 @@ export type FetchHandler = (
 /** Options for {@linkcode handler}. */
 export interface HandlerOptions {
   /**
-   * The request header read for the caller's remaining time, in whole
-   * milliseconds; `null` to ignore callers' deadlines. A malformed value is
-   * ignored (see `parseTimeout`). @default {"corral-timeout"}
+   * The deadline headers read for the caller's remaining time; when a
+   * request carries several, the smallest wins. `[]` ignores callers'
+   * deadlines. A malformed value (negative, `1e309`, too many digits, sent
+   * twice, an unknown unit) is refused with the answer its protocol
+   * specifies: 400 (Connect: `invalid_argument`; gRPC: INVALID_ARGUMENT).
+   * @default {["corral-timeout", "grpc-timeout", "connect-timeout-ms"]}
    */
-  timeoutHeader?: string | null;
+  timeoutHeaders?: readonly TimeoutHeader[];
   /**
    * The longest time a request may run, in milliseconds: caps the caller's
    * header and `defaultTimeout` (Envoy's `grpc_timeout_header_max`), so a
@@ -72,47 +79,58 @@ export interface HandlerOptions {
   /**
    * Names each request's scope, for errors and `taskTree()`; for example
    * after a request id header, so that concurrent requests to one path can
-   * be told apart. @default {(request) => "GET /path"}
+   * be told apart. If it throws, the request is answered by `onError`.
+   * @default {(request) => "GET /path"}
    */
   scopeName?: (request: Request) => string;
 }
 
 /**
  * Wraps a request handler into a fetch handler, `(request, info?) =>
- * Promise<Response>`, for `Deno.serve`, `Bun.serve`, workers and any
- * runtime that calls a function with a `Request`. Like passing `fn` itself,
- * except that each request runs in its own root scope, named after its
- * method and path (`GET /users`), that is cancelled:
+ * Promise<Response>`, for `Deno.serve`, `Bun.serve`, Node (through
+ * `@hono/node-server`'s `serve({ fetch })`), workers and any runtime that
+ * calls a function with a `Request`. Like passing `fn` itself, except that
+ * each request runs in its own root scope, named after its method and path
+ * (`GET /users`), that is cancelled:
  *
  * - when the client disconnects (`request.signal` aborts while the handler
- *   runs): the scope's `Cancelled` has `request.signal.reason` as its
- *   reason, and the response, which nobody will read, is a 499;
+ *   runs; Deno, Bun and Node report it): the scope's `Cancelled` has
+ *   `request.signal.reason` as its reason, and the response, which nobody
+ *   will read, is a 499;
  * - when the request's deadline passes: the deadline comes from the
- *   caller's timeout header (`corral-timeout: <ms>`, sent by
- *   `fetchWithDeadline`), or `defaultTimeout`, capped by `maxTimeout`; the
- *   client gets a 504.
+ *   caller's deadline header (`corral-timeout: <ms>`, sent by
+ *   `fetchWithDeadline`; gRPC's `grpc-timeout`; Connect's
+ *   `connect-timeout-ms`), or `defaultTimeout`, capped by `maxTimeout`;
+ *   the client gets a 504 (Connect `deadline_exceeded`, gRPC
+ *   DEADLINE_EXCEEDED).
  *
  * A handler that throws gets a 500 (after `onError`, or `console.error`); a
  * `TimeoutError` a 504; a cancellation from elsewhere (a server shutting
- * down) a 503. The error response has no body to leak.
+ * down) a 503. These answers speak the caller's protocol (a gRPC client
+ * reads a `grpc-status`, a Connect client a JSON error) and carry nothing
+ * of the handler.
  *
- * Deno's legacy `request.signal` also aborts after every *completed*
- * response (deno #27005; the default until `--unstable-no-legacy-abort`).
- * That abort is not a disconnect: the listener lives only while the
- * handler runs, so once the response is handed back (before it is
- * completed, as `info.completed` reports) the abort reaches nothing. Inside
- * the handler use the scope's `signal`, never `request.signal`.
+ * Deno 2.9's legacy `request.signal` also aborts after every *completed*
+ * response (deno #29111), until `"unstable": ["no-legacy-abort"]` in
+ * `deno.json` (or `--unstable-no-legacy-abort`). That abort is not taken
+ * for a disconnect: the listener lives only while the handler runs. The
+ * signal is read only for a request whose handler outlives its first
+ * macrotask; then Deno, in legacy mode, prints a one-time notice about it.
+ * Set the flag to silence it. Inside the handler use the scope's `signal`,
+ * never `request.signal`.
  *
  * @param fn The request handler: `(request, { scope, info, timeout })`.
- * @param options Timeout header, maximum and default timeouts, error hook.
+ * @param options Deadline headers, maximum and default timeouts, error hook,
+ * scope names.
  * @returns A fetch handler.
- * @throws {TypeError} If `fn` or `onError` is not a function, or
- * `timeoutHeader` is neither a string nor `null`.
+ * @throws {TypeError} If `fn`, `onError` or `scopeName` is not a function,
+ * `options` is not an object, or `timeoutHeaders` is not an array of the
+ * three header names.
  * @throws {RangeError} If a timeout is NaN or negative.
  *
  * @example Usage
  * ```ts
- * import { handler, remainingTime } from "@corral/interop";
+ * import { handler, remainingTime } from "@corral/http";
  * import assert from "node:assert/strict";
  *
  * const app = handler((request, { scope }) =>
@@ -120,16 +138,22 @@ export interface HandlerOptions {
  *   { maxTimeout: 10_000 },
  * );
  * const response = await app(
- *   new Request("http://example.com/hello", { headers: { "corral-timeout": "99999" } }),
+ *   new Request("http://example.com/hello", { headers: { "grpc-timeout": "99S" } }),
  * );
  * const text = await response.text();
  * assert.match(text, /^GET \/hello, \d+(\.\d+)? ms left$/);
  * assert.ok(parseFloat(text.split(", ")[1]!) <= 10_000); // capped
+ *
+ * const refused = await app(
+ *   new Request("http://example.com/", { headers: { "connect-timeout-ms": "-1" } }),
+ * );
+ * assert.equal(refused.status, 400);
+ * assert.equal((await refused.json()).code, "invalid_argument");
  * ```
  *
  * @example With Deno.serve
  * ```ts ignore
- * import { handler } from "@corral/interop";
+ * import { handler } from "@corral/http";
  * import { sleep } from "@corral/scope";
  *
  * Deno.serve(handler(async () => {
@@ -140,10 +164,11 @@ export interface HandlerOptions {
  */
 export function handler(
   fn: RequestHandler,
-  options: HandlerOptions = {},
+  options?: HandlerOptions,
 ): FetchHandler {
-  const config = toRequestConfig("create handler", fn, options);
+  checkCallback("create handler", fn, "fn");
+  const config = toRequestConfig("create handler", options);
   return function corralHandler(request, info) {
-    return handleRequest(config, request, info, undefined);
+    return handleRequest(fn, config, request, info, undefined);
   };
 }

@@ -164,32 +164,114 @@ Deno.test("handler() takes the caller's deadline from the timeout header, capped
   assert.equal(capped.timeout, 2_000, "capped at maxTimeout");
   assert.ok(capped.remaining! <= 2_000);
 
-  // Hostile or malformed headers are ignored: the maximum applies.
   for (
-    const hostile of [
-      "-1",
-      "NaN",
-      "abc",
-      "1e9",
-      "12.5",
-      "99999999999999999999",
-      "5S",
-    ]
+    const [header, value, expected] of [
+      ["grpc-timeout", "300m", 300],
+      ["grpc-timeout", "1S", 1_000],
+      ["grpc-timeout", "1H", 2_000],
+      ["grpc-timeout", "1500u", 1.5],
+      ["connect-timeout-ms", "700", 700],
+    ] as const
   ) {
-    const result = await ask({ "corral-timeout": hostile });
-    assert.equal(result.timeout, 2_000, hostile);
+    assert.equal((await ask({ [header]: value })).timeout, expected, value);
   }
-  // The header sent twice: Headers joins the values, which is ignored.
-  const twice = new Headers();
-  twice.append("corral-timeout", "100");
-  twice.append("corral-timeout", "200");
-  assert.equal((await ask(twice)).timeout, 2_000);
+  // Several headers: the smallest budget wins.
+  assert.equal(
+    (await ask({ "corral-timeout": "900", "grpc-timeout": "400m" })).timeout,
+    400,
+  );
+});
+
+/** Hostile values every format must refuse: the same list for all three. */
+const HOSTILE = [
+  "-1", // negative
+  "-5S",
+  "1e309", // Infinity as a number
+  "NaN",
+  "abc",
+  "12.5",
+  "8".repeat(8_000), // 8,000 digits
+  "99999999999", // 11 digits
+  "5X", // an unknown unit
+  "5s", // a unit of the wrong case
+  "",
+  " ",
+  "10, 20", // sent twice, as Headers joins it
+];
+
+Deno.test("handler() refuses hostile deadline headers in every format with its protocol's answer", async () => {
+  let ran = 0;
+  const app = handler(() => {
+    ran++;
+    return new Response("ok");
+  }, { maxTimeout: 2_000 });
+  const send = (headers: HeadersInit) =>
+    app(new Request("http://example.com/x", { method: "POST", headers }));
+  for (const value of HOSTILE) {
+    // Our own header: a plain 400 that says which header.
+    const ours = await send({ "corral-timeout": value });
+    assert.equal(ours.status, 400, `corral-timeout: ${value}`);
+    assert.equal(await ours.text(), "malformed corral-timeout header");
+
+    // Connect: HTTP 400 and the error JSON with invalid_argument.
+    const connect = await send({
+      "connect-timeout-ms": value,
+      "connect-protocol-version": "1",
+      "content-type": "application/json",
+    });
+    assert.equal(connect.status, 400, `connect-timeout-ms: ${value}`);
+    assert.equal(connect.headers.get("content-type"), "application/json");
+    assert.deepEqual(await connect.json(), {
+      code: "invalid_argument",
+      message: "malformed connect-timeout-ms header",
+    });
+
+    // gRPC and gRPC-Web: Trailers-Only, HTTP 200, grpc-status 3.
+    for (const type of ["application/grpc", "application/grpc-web+proto"]) {
+      const grpc = await send({ "grpc-timeout": value, "content-type": type });
+      assert.equal(grpc.status, 200, `grpc-timeout: ${value}`);
+      assert.equal(grpc.headers.get("grpc-status"), "3");
+      assert.equal(grpc.headers.get("content-type"), type);
+      assert.equal(
+        decodeURIComponent(grpc.headers.get("grpc-message")!),
+        "malformed grpc-timeout header",
+      );
+      assert.equal(await grpc.text(), "");
+    }
+  }
+  // Repeated headers, appended one by one, in each format.
+  for (
+    const header of ["corral-timeout", "grpc-timeout", "connect-timeout-ms"]
+  ) {
+    const twice = new Headers();
+    const value = header === "grpc-timeout" ? "100m" : "100";
+    twice.append(header, value);
+    twice.append(header, value);
+    assert.equal((await send(twice)).status, 400, header);
+  }
+  assert.equal(ran, 0, "the handler never ran");
+  // A Connect streaming call gets HTTP 200 and an end-stream message.
+  const stream = await send({
+    "connect-timeout-ms": "-1",
+    "content-type": "application/connect+json",
+  });
+  assert.equal(stream.status, 200);
+  const bytes = new Uint8Array(await stream.arrayBuffer());
+  assert.equal(bytes[0], 0b10, "end-stream flag");
+  const length = new DataView(bytes.buffer).getUint32(1);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(bytes.slice(5))), {
+    error: {
+      code: "invalid_argument",
+      message: "malformed connect-timeout-ms header",
+    },
+  });
+  assert.equal(length, bytes.length - 5);
 });
 
 Deno.test("handler() applies defaultTimeout without a header, and ignores headers when told to", async () => {
   await using server = serveHandler(
     (_request, { timeout }) => new Response(String(timeout)),
-    { defaultTimeout: 750, timeoutHeader: null },
+    { defaultTimeout: 750, timeoutHeaders: [] },
   );
   const plain = await fetch(server.url);
   assert.equal(await plain.text(), "750");
@@ -201,15 +283,17 @@ Deno.test("handler() applies defaultTimeout without a header, and ignores header
   const app = handler(
     (_request, { timeout }) => new Response(String(timeout)),
     {
-      timeoutHeader: "x-budget-ms",
+      timeoutHeaders: ["grpc-timeout"],
       defaultTimeout: 9_000,
       maxTimeout: 5_000,
     },
   );
-  const custom = await app(
-    new Request("http://x/", { headers: { "x-budget-ms": "300" } }),
+  const grpcOnly = await app(
+    new Request("http://x/", {
+      headers: { "grpc-timeout": "300m", "corral-timeout": "-1" },
+    }),
   );
-  assert.equal(await custom.text(), "300");
+  assert.equal(await grpcOnly.text(), "300", "only the listed header is read");
   assert.equal(await (await app(new Request("http://x/"))).text(), "5000");
 });
 
@@ -408,10 +492,28 @@ Deno.test("handler() throws for bad input", () => {
         `Cannot create handler: '${key}' must be a non-negative number: current value is ${value}`,
     });
   }
-  assert.throws(() => handler(fn, { timeoutHeader: 5 as unknown as string }), {
+  for (const bad of [null, 5, "corral-timeout", ["x-timeout"]]) {
+    assert.throws(
+      () => handler(fn, { timeoutHeaders: bad as unknown as [] }),
+      {
+        name: "TypeError",
+        message: new RegExp(
+          `^Cannot create handler: 'timeoutHeaders' must be an array of "corral-timeout", "grpc-timeout", "connect-timeout-ms": current value is `,
+        ),
+      },
+    );
+  }
+  for (const bad of [null, 42, "options"]) {
+    assert.throws(() => handler(fn, bad as unknown as {}), {
+      name: "TypeError",
+      message: new RegExp(
+        "^Cannot create handler: 'options' must be an object: current value is ",
+      ),
+    });
+  }
+  assert.throws(() => handler(Promise.resolve() as unknown as () => Response), {
     name: "TypeError",
-    message:
-      "Cannot create handler: 'timeoutHeader' must be a string or null: current value is 5",
+    message: /^Cannot create handler: 'fn' must be a function, not a promise/,
   });
   assert.throws(
     () => handler(fn, { onError: "log" as unknown as () => Response }),
@@ -429,4 +531,69 @@ Deno.test("handler() throws for bad input", () => {
         `Cannot create handler: 'scopeName' must be a function: current value is "id"`,
     },
   );
+});
+
+Deno.test("handler() answers through onError when scopeName throws, never rejecting", async () => {
+  const errors: unknown[] = [];
+  const app = handler(() => new Response("never"), {
+    scopeName() {
+      throw new Error("no request id");
+    },
+    onError(error) {
+      errors.push(error);
+      return new Response("named badly", { status: 502 });
+    },
+  });
+  const response = await app(new Request("http://example.com/"));
+  assert.equal(response.status, 502);
+  assert.equal(await response.text(), "named badly");
+  assert.equal((errors[0] as Error).message, "no request id");
+
+  // Without onError: logged, and a bare 500. A name that is not a string
+  // (a Symbol) is shown, not a crash.
+  const logged: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => logged.push(...args);
+  try {
+    const plain = handler(() => new Response("never"), {
+      scopeName() {
+        throw new Error("again");
+      },
+    });
+    assert.equal((await plain(new Request("http://example.com/"))).status, 500);
+  } finally {
+    console.error = original;
+  }
+  assert.equal((logged[0] as Error).message, "again");
+  const symbolic = handler((_request, { scope }) => new Response(scope.name), {
+    scopeName: () => Symbol("id") as unknown as string,
+  });
+  assert.equal(
+    await (await symbolic(new Request("http://example.com/"))).text(),
+    "Symbol(id)",
+  );
+});
+
+Deno.test("handler() answers a gRPC or Connect caller in its protocol when the deadline passes", async () => {
+  const app = handler(() => sleepForever(), { maxTimeout: 5 });
+  const grpc = await app(
+    new Request("http://example.com/pkg.Service/Method", {
+      method: "POST",
+      headers: { "content-type": "application/grpc", "grpc-timeout": "2m" },
+    }),
+  );
+  assert.equal(grpc.status, 200);
+  assert.equal(grpc.headers.get("grpc-status"), "4");
+  const connect = await app(
+    new Request("http://example.com/pkg.Service/Method", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "connect-protocol-version": "1",
+        "connect-timeout-ms": "2",
+      },
+    }),
+  );
+  assert.equal(connect.status, 504);
+  assert.equal((await connect.json()).code, "deadline_exceeded");
 });

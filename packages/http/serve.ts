@@ -5,8 +5,9 @@ import type { HandlerOptions, RequestHandler } from "./handler.ts";
 import { handleRequest, toRequestConfig } from "./_request.ts";
 import { settleOrCancel } from "./_wait.ts";
 import {
+  checkCallback,
   checkDuration,
-  checkFunction,
+  checkOptions,
   checkSignal,
   label,
   show,
@@ -82,7 +83,7 @@ const MAX_FLUSH_MS = 1_000;
  *
  * @example Usage
  * ```ts
- * import { serve } from "@corral/interop";
+ * import { serve } from "@corral/http/deno";
  * import assert from "node:assert/strict";
  *
  * const stop = new AbortController();
@@ -109,9 +110,16 @@ export async function serve(
   fn: RequestHandler,
   options: ServeOptions = {},
 ): Promise<void> {
-  const name = String(options.name ?? "serve");
+  checkOptions("serve", options);
+  const name = options.name ?? "serve";
+  if (typeof name !== "string") {
+    throw new TypeError(
+      `Cannot serve: 'name' must be a string: current value is ${show(name)}`,
+    );
+  }
   const action = `serve${label(name === "serve" ? "" : name)}`;
-  const config = toRequestConfig(action, fn, options);
+  checkCallback(action, fn, "fn");
+  const config = toRequestConfig(action, options);
   const {
     port = 8000,
     hostname = "0.0.0.0",
@@ -122,7 +130,7 @@ export async function serve(
   } = options;
   checkDuration(action, "gracePeriod", gracePeriod);
   if (signal !== undefined) checkSignal(action, signal);
-  if (onListen !== undefined) checkFunction(action, onListen, "onListen");
+  if (onListen !== undefined) checkCallback(action, onListen, "onListen");
   if (!Array.isArray(shutdownSignals)) {
     throw new TypeError(
       `Cannot ${action}: 'shutdownSignals' must be an array of signal names: current value is ${
@@ -155,7 +163,7 @@ export async function serve(
         return new Response(null, { status: 503 });
       }
       inFlight++;
-      return handleRequest(config, request, info, scope).finally(() => {
+      return handleRequest(fn, config, request, info, scope).finally(() => {
         if (--inFlight === 0) onIdle?.();
       });
     });

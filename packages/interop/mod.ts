@@ -14,39 +14,21 @@
  * - Events and streams: {@linkcode waitForEvent}, {@linkcode iterate},
  *   {@linkcode iterateWithTimeout} (a per-item timeout that never times
  *   the consumer).
- * - HTTP: {@linkcode handler} (a scope per request, cancelled on client
- *   disconnect, with the caller's deadline), {@linkcode fetchWithDeadline}
- *   (sends the remaining time on), {@linkcode serve} (`Deno.serve` with
- *   graceful shutdown).
+ *
+ * HTTP (request scopes, deadlines between services, graceful shutdown)
+ * is in `@corral/http`.
  *
  * @example Usage
  * ```ts
- * import {
- *   abortable,
- *   fetchWithDeadline,
- *   handler,
- *   remainingTime,
- *   toPromise,
- * } from "@corral/interop";
- * import { moveOnAfter } from "@corral/scope";
+ * import { abortable, toPromise } from "@corral/interop";
+ * import { moveOnAfter, sleep } from "@corral/scope";
  * import assert from "node:assert/strict";
  *
- * // A service that reports the deadline it was given.
- * const server = Deno.serve(
- *   { port: 0, hostname: "127.0.0.1", onListen() {} },
- *   handler(() => new Response(String(Math.round(remainingTime())))),
- * );
- * const url = `http://127.0.0.1:${server.addr.port}/`;
- *
- * // Promise code calls structured code, which calls the service with
- * // 2 s to spare: the service runs under the same deadline.
- * const budget = await toPromise(() =>
- *   moveOnAfter(2_000, async () => {
- *     const response = await fetchWithDeadline(url);
- *     return Number(await response.text());
- *   })
- * );
- * assert.ok(budget !== undefined && budget > 1_000 && budget <= 2_000);
+ * // Promise code calls structured code, stopped by an AbortController.
+ * const controller = new AbortController();
+ * const running = toPromise(() => sleep(10_000), { signal: controller.signal });
+ * controller.abort(new Error("no longer needed"));
+ * await assert.rejects(running, { message: "no longer needed" });
  *
  * // Foreign signal-aware code under a timeout is aborted, then awaited.
  * const never = await moveOnAfter(5, () =>
@@ -55,7 +37,6 @@
  *   )
  * );
  * assert.equal(never, undefined);
- * await server.shutdown();
  * ```
  *
  * @module
@@ -67,7 +48,3 @@ export * from "./quarantine.ts";
 export * from "./wait_for_event.ts";
 export * from "./iterate.ts";
 export * from "./main.ts";
-export * from "./deadline_header.ts";
-export * from "./fetch_with_deadline.ts";
-export * from "./handler.ts";
-export * from "./serve.ts";
