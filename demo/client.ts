@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { fetchWithDeadline, TIMEOUT_HEADER } from "@corral/interop";
+import { fetchWithDeadline, TIMEOUT_HEADER } from "@corral/http";
 import { Cancelled, failAfter, sleep } from "@corral/scope";
 import type { TaskGroup } from "@corral/taskgroup";
 import { elapsed, log, ms, REQUEST_ID_HEADER, requestId } from "./log.ts";

@@ -16,8 +16,8 @@
  *
  * @module
  */
-import { fetchWithDeadline, remainingTime } from "@corral/interop";
-import type { RequestContext } from "@corral/interop";
+import { fetchWithDeadline, remainingTime } from "@corral/http";
+import type { RequestContext } from "@corral/http";
 import { Cancelled } from "@corral/scope";
 import { race, type TaskGroup } from "@corral/taskgroup";
 import { log, ms, REQUEST_ID_HEADER, requestId } from "./log.ts";

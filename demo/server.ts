@@ -2,7 +2,7 @@
 /**
  * Starting and stopping one HTTP service as a task of the demo's group.
  *
- * `serve` from `@corral/interop` runs `Deno.serve` in a scope: each request
+ * `serve` from `@corral/http/deno` runs `Deno.serve` in a scope: each request
  * gets a child scope (cancelled when its client disconnects or its deadline
  * passes), and aborting `signal` shuts the server down gracefully. Started
  * with `group.start()`, the task reports its port once it listens, and the
@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type RequestHandler, serve } from "@corral/interop";
+import { type RequestHandler, serve } from "@corral/http/deno";
 import { waitUnlessCancelled } from "@corral/scope";
 import type { TaskGroup } from "@corral/taskgroup";
 import { REQUEST_ID_HEADER, requestId, say, type Service } from "./log.ts";

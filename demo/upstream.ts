@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { RequestContext } from "@corral/interop";
+import type { RequestContext } from "@corral/http";
 import { Cancelled, sleep } from "@corral/scope";
 import type { TaskGroup } from "@corral/taskgroup";
 import { elapsed, log, ms } from "./log.ts";
