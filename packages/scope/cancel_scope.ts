@@ -439,7 +439,26 @@ export class CancelScope {
     }
     this.#state = "active";
     try {
-      return this.#enter(parent, clock, fn, settle);
+      // Code that escaped its scope (a promise nobody awaited) still has
+      // the exited scope as its current one. A scope it opens must not hang
+      // under a scope that is out of the tree, where no cancellation
+      // reaches it: it becomes a root instead.
+      if (parent !== undefined && parent.#state === "exited") {
+        parent = undefined;
+      }
+      this.#clock = clock ??
+        (parent === undefined ? realClock : parent.#clock);
+      // Rule 6: a relative timeout counts from entry; a deadline already
+      // past at entry cancels the scope before `fn` runs (own cause first,
+      // as in Trio's __enter__, so it wins over an inherited reason).
+      if (this.#timeout !== undefined) {
+        this.#deadline = this.#clock.now() + this.#timeout;
+        this.#timeout = undefined;
+      }
+      this.#settle = settle;
+      this.#deadlineChanged();
+      this.#link(parent);
+      return currentScope_.run(this, CancelScope.#runBody, this, fn);
     } catch (error) {
       // Only our own bookkeeping can throw here (`#runBody` catches what
       // `fn` throws): a stack overflow, when the caller's own recursion
@@ -449,33 +468,8 @@ export class CancelScope {
     }
   }
 
-  #enter<T>(
-    parent: CancelScope | undefined,
-    clock: Clock | undefined,
-    fn: (scope: CancelScope) => T | Promise<T>,
-    settle?: Settle<T>,
-  ): Promise<T | undefined> {
-    // Code that escaped its scope (a promise nobody awaited) still has the
-    // exited scope as its current one. A scope it opens must not hang under
-    // a scope that is out of the tree, where no cancellation reaches it: it
-    // becomes a root instead.
-    if (parent !== undefined && parent.#state === "exited") parent = undefined;
-    this.#clock = clock ?? (parent === undefined ? realClock : parent.#clock);
-    // Rule 6: a relative timeout counts from entry; a deadline already past
-    // at entry cancels the scope before `fn` runs (own cause first, as in
-    // Trio's __enter__, so it wins over an inherited reason).
-    if (this.#timeout !== undefined) {
-      this.#deadline = this.#clock.now() + this.#timeout;
-      this.#timeout = undefined;
-    }
-    this.#settle = settle;
-    this.#deadlineChanged();
-    this.#link(parent);
-    return currentScope_.run(this, CancelScope.#runBody, this, fn);
-  }
-
   /**
-   * `#enter` threw before the body ran: undo what it did, so the scope is
+   * `#start` threw before the body ran: undo what it did, so the scope is
    * out of the tree and its deadline out of the queue, and hand the error
    * on: to `settle` (on a fresh stack) for a task, or as the rejection.
    */

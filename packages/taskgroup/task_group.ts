@@ -381,6 +381,7 @@ export class TaskGroup {
    * from there would nest one stack frame per queued task.
    */
   #launchQueued(limit: number): void {
+    if (this.#queueHead === this.#queue.length) return; // nothing queued
     if (this.#launching) return; // the loop below goes on
     this.#launching = true;
     try {
