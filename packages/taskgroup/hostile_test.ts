@@ -175,7 +175,7 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
   const limit = maxDepth();
   const outcomes: Promise<unknown>[] = [];
   let thrownSync = 0;
-  for (let margin = 0; margin < 400; margin += 1) {
+  for (let margin = 0; margin < 2_000; margin += 5) {
     try {
       dive(limit - margin, () => {
         outcomes.push(new CancelScope().run(() => "scope ran"));
