@@ -35,7 +35,7 @@ export type ErrorMatcher<E = unknown> =
 
 // Set by TaskGroupError's static block: they read its private fields.
 let asOwnGroup: (error: unknown) => TaskGroupError | undefined;
-let describeChild: (error: unknown) => string;
+let describeChild: (nested: TaskGroupError) => string;
 
 /**
  * What a task group throws when its body or any of its tasks failed: an
@@ -89,27 +89,35 @@ export class TaskGroupError extends AggregateError {
    * @param groupName The group's name, for the message.
    */
   constructor(errors: unknown[], groupName: string = "") {
-    const list = Array.isArray(errors) ? errors : [];
+    const list = toList(errors);
     const name = safeName(groupName);
     const header = `${name === "" ? "Task group" : `Task group "${name}"`} ` +
       `failed with ${plural(list.length, "error")}`;
     // The first leaves and the leaf count, from what nested groups already
-    // know: O(direct errors), whatever the depth.
+    // know: O(direct errors), whatever the depth. A plain AggregateError
+    // counts as one leaf here (its size is unknown without a walk), though
+    // find(), split() and flatten() walk into it. Each user value is
+    // described once.
     const leaves: string[] = [];
+    const shown: string[] = [];
     let leafCount = 0;
-    for (const error of list) {
+    for (const [index, error] of list.entries()) {
       const nested = asOwnGroup(error);
       if (nested === undefined) {
         leafCount++;
-        if (leaves.length < SHOWN) leaves.push(describeLeaf(error));
+        if (leaves.length < SHOWN || index < SHOWN) {
+          const description = describeLeaf(error);
+          if (leaves.length < SHOWN) leaves.push(description);
+          if (index < SHOWN) shown.push(description);
+        }
       } else {
         leafCount += nested.#leafCount;
         for (const leaf of nested.#leaves) {
           if (leaves.length < SHOWN) leaves.push(leaf);
         }
+        if (index < SHOWN) shown.push(describeChild(nested));
       }
     }
-    const shown = list.slice(0, SHOWN).map(describeChild);
     if (list.length > SHOWN) shown.push(`and ${list.length - SHOWN} more`);
     super(list, shown.length === 0 ? header : `${header}: ${shown.join("; ")}`);
     this.name = "TaskGroupError";
@@ -233,10 +241,8 @@ export class TaskGroupError extends AggregateError {
       : undefined;
   }
 
-  /** A direct error as the message shows it. */
-  static #describeChild(error: unknown): string {
-    const nested = TaskGroupError.#own(error);
-    if (nested === undefined) return describeLeaf(error);
+  /** A nested group as its parent's message shows it: header, first leaves. */
+  static #describeChild(nested: TaskGroupError): string {
     const more = nested.#leafCount - nested.#leaves.length;
     const leaves = more > 0
       ? [...nested.#leaves, `and ${more} more`]
@@ -423,6 +429,18 @@ function isErrorClass(fn: unknown): fn is abstract new () => Error {
 
 // ---------------------------------------------------------------------------
 // Formatting that never throws (rule 19)
+
+/** The errors as an array; an iterable is copied, anything else is none. */
+function toList(errors: unknown): unknown[] {
+  if (Array.isArray(errors)) return errors;
+  try {
+    const iterable = typeof errors === "object" && errors !== null &&
+      typeof (errors as Iterable<unknown>)[Symbol.iterator] === "function";
+    return iterable ? Array.from(errors as Iterable<unknown>) : [];
+  } catch {
+    return [];
+  }
+}
 
 /** `1 error`, `2 errors`. */
 function plural(count: number, noun: string): string {

@@ -382,3 +382,22 @@ Deno.test("TaskGroupError keeps its constructor and fields: errors, name, groupN
     "Task group failed with 0 errors",
   );
 });
+
+Deno.test("TaskGroupError reads each shown error's message once, and takes any iterable of errors", () => {
+  let reads = 0;
+  const counted = new Error("x");
+  Object.defineProperty(counted, "message", {
+    get() {
+      reads++;
+      return "counted";
+    },
+  });
+  const error = new TaskGroupError([counted]);
+  assert.equal(reads, 1);
+  assert.equal(error.message, "Task group failed with 1 error: Error: counted");
+  const fromSet = new TaskGroupError(new Set([counted]) as never, "set");
+  assert.deepEqual(fromSet.errors, [counted]);
+  // A value that is not iterable makes an empty group rather than a throw.
+  assert.deepEqual(new TaskGroupError(42 as never).errors, []);
+  assert.deepEqual(new TaskGroupError({ length: 1e9 } as never).errors, []);
+});
