@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Cancelled, CancelScope, moveOnAfter, shielded } from "@corral/scope";
 import { fetchWithDeadline } from "./fetch_with_deadline.ts";
-import { parseTimeout } from "./deadline_header.ts";
+import { parseTimeout, type TimeoutHeader } from "./deadline_header.ts";
 import { deferred, startServer } from "./_test_util.ts";
 
 /** Resolves when `signal` aborts, or after `ms` (whichever first). */
@@ -64,6 +64,44 @@ Deno.test("fetchWithDeadline() sends the remaining time under a deadline, and no
     () => shielded(async () => (await fetchWithDeadline(server.url)).text()),
   );
   assert.equal(shieldedText, "none");
+});
+
+Deno.test("fetchWithDeadline() writes the header the caller chooses, in its format, less the offset", async () => {
+  await using server = startServer((request) =>
+    Response.json(
+      [...request.headers].filter(([name]) => name.includes("timeout")),
+    )
+  );
+  for (
+    const [header, check] of [
+      ["grpc-timeout", /^\d{1,8}u$/],
+      ["connect-timeout-ms", /^\d{1,10}$/],
+      ["corral-timeout", /^\d{1,10}$/],
+    ] as const
+  ) {
+    const sent = await moveOnAfter(3_000, async () => {
+      const response = await fetchWithDeadline(server.url, {
+        timeoutHeader: header,
+        timeoutOffset: 500,
+      });
+      return await response.json() as [string, string][];
+    });
+    assert.equal(sent!.length, 1, "only the chosen header");
+    const [name, value] = sent![0]!;
+    assert.equal(name, header);
+    assert.match(value, check);
+    const ms = parseTimeout(value, header)!;
+    assert.ok(ms <= 2_500 && ms > 2_000, `${header}: ${value}`);
+  }
+  // A gRPC budget the caller set is kept if it is smaller.
+  const kept = await moveOnAfter(3_000, async () => {
+    const response = await fetchWithDeadline(server.url, {
+      timeoutHeader: "grpc-timeout",
+      headers: { "grpc-timeout": "100m" },
+    });
+    return await response.json() as [string, string][];
+  });
+  assert.deepEqual(kept, [["grpc-timeout", "100m"]]);
 });
 
 Deno.test("fetchWithDeadline() keeps a smaller timeout header the caller set, and its other headers", async () => {
@@ -211,6 +249,27 @@ Deno.test("fetchWithDeadline() throws for bad options", async () => {
       },
     );
   }
+  for (const bad of [null, 42, "init"]) {
+    await assert.rejects(
+      fetchWithDeadline("http://127.0.0.1:9/", bad as unknown as RequestInit),
+      {
+        name: "TypeError",
+        message: new RegExp(
+          "^Cannot call fetchWithDeadline\\(\\): 'init' must be an object: current value is ",
+        ),
+      },
+    );
+  }
+  await assert.rejects(
+    fetchWithDeadline("http://127.0.0.1:9/", {
+      timeoutHeader: "x-timeout" as TimeoutHeader,
+    }),
+    {
+      name: "TypeError",
+      message:
+        `Cannot call fetchWithDeadline(): 'timeoutHeader' must be "corral-timeout", "grpc-timeout" or "connect-timeout-ms": current value is "x-timeout"`,
+    },
+  );
   await assert.rejects(
     fetchWithDeadline("http://127.0.0.1:9/", {
       signal: "stop" as unknown as AbortSignal,

@@ -75,9 +75,11 @@ const MAX_FLUSH_MS = 1_000;
  * @returns A promise that resolves once the server has finished.
  * @throws {Cancelled} If the enclosing scope was cancelled (after the server
  * has finished).
- * @throws {TypeError} If `fn` or `onListen` is not a function, `signal` is
- * not an `AbortSignal`, or `shutdownSignals` is not an array.
- * @throws {RangeError} If `gracePeriod` or a timeout is NaN or negative.
+ * @throws {TypeError} If `fn` or `onListen` is not a function, `options`
+ * is not an object, `signal` is not an `AbortSignal`, `shutdownSignals` is
+ * not an array, or `name`, `hostname` or `port` has the wrong type.
+ * @throws {RangeError} If `gracePeriod` or a timeout is NaN or negative, or
+ * `port` is not an integer from 0 to 65535.
  * @throws {Error} If `Deno.serve` is not available (use `handler` with
  * the runtime's own server).
  *
@@ -129,6 +131,23 @@ export async function serve(
     shutdownSignals = ["SIGINT", "SIGTERM"],
   } = options;
   checkDuration(action, "gracePeriod", gracePeriod);
+  if (
+    typeof port !== "number" || !Number.isInteger(port) || port < 0 ||
+    port > 65_535
+  ) {
+    throw new (typeof port === "number" ? RangeError : TypeError)(
+      `Cannot ${action}: 'port' must be an integer from 0 to 65535: current value is ${
+        show(port)
+      }`,
+    );
+  }
+  if (typeof hostname !== "string") {
+    throw new TypeError(
+      `Cannot ${action}: 'hostname' must be a string: current value is ${
+        show(hostname)
+      }`,
+    );
+  }
   if (signal !== undefined) checkSignal(action, signal);
   if (onListen !== undefined) checkCallback(action, onListen, "onListen");
   if (!Array.isArray(shutdownSignals)) {

@@ -261,6 +261,31 @@ Deno.test("serve() throws for bad input before listening", async () => {
     },
   );
   await assert.rejects(serve(fn, { maxTimeout: NaN }), RangeError);
+  for (const bad of [null, 42]) {
+    await assert.rejects(serve(fn, bad as unknown as ServeOptions), {
+      name: "TypeError",
+      message:
+        `Cannot serve: 'options' must be an object: current value is ${bad}`,
+    });
+  }
+  await assert.rejects(serve(fn, { name: 42 as unknown as string }), {
+    name: "TypeError",
+    message: "Cannot serve: 'name' must be a string: current value is 42",
+  });
+  await assert.rejects(serve(fn, { port: -1 }), {
+    name: "RangeError",
+    message:
+      "Cannot serve: 'port' must be an integer from 0 to 65535: current value is -1",
+  });
+  await assert.rejects(serve(fn, { port: "80" as unknown as number }), {
+    name: "TypeError",
+    message:
+      `Cannot serve: 'port' must be an integer from 0 to 65535: current value is "80"`,
+  });
+  await assert.rejects(serve(fn, { hostname: 1 as unknown as string }), {
+    name: "TypeError",
+    message: "Cannot serve: 'hostname' must be a string: current value is 1",
+  });
   await assert.rejects(
     serve(fn, { onListen: 42 as unknown as () => void }),
     {
