@@ -74,7 +74,15 @@ async function fetch(request: Request): Promise<Response> {
   return response;
 }
 
-const runtime = globalThis as { Bun?: { serve: Function } };
+const runtime = globalThis as {
+  Bun?: {
+    serve(options: {
+      fetch: typeof fetch;
+      port: number;
+      hostname: string;
+    }): { port: number };
+  };
+};
 if (runtime.Bun) {
   const server = runtime.Bun.serve({ fetch, port: 0, hostname: "127.0.0.1" });
   say(`LISTENING ${server.port}`);

@@ -7,7 +7,12 @@ import {
   sleep,
   sleepForever,
 } from "@corral/scope";
-import { type FetchHandler, handler, type RequestHandler } from "./handler.ts";
+import {
+  type FetchHandler,
+  handler,
+  type HandlerOptions,
+  type RequestHandler,
+} from "./handler.ts";
 import { fetchWithDeadline } from "./fetch_with_deadline.ts";
 import { remainingTime } from "./deadline_header.ts";
 import { deferred, startServer } from "./_test_util.ts";
@@ -504,7 +509,7 @@ Deno.test("handler() throws for bad input", () => {
     );
   }
   for (const bad of [null, 42, "options"]) {
-    assert.throws(() => handler(fn, bad as unknown as {}), {
+    assert.throws(() => handler(fn, bad as unknown as HandlerOptions), {
       name: "TypeError",
       message: new RegExp(
         "^Cannot create handler: 'options' must be an object: current value is ",

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "npm:hono@4.13.23";
 import { Cancelled, sleep, sleepForever } from "@corral/scope";
-import { corral, type CorralVariables } from "./hono.ts";
+import { corral, type CorralOptions, type CorralVariables } from "./hono.ts";
 import { remainingTime } from "./deadline_header.ts";
 import { deferred, startServer } from "./_test_util.ts";
 
@@ -147,7 +147,7 @@ Deno.test("corral() cancels the route's scope when the client disconnects (Deno.
 
 Deno.test("corral() throws for bad options", () => {
   for (const bad of [null, 42]) {
-    assert.throws(() => corral(bad as unknown as {}), {
+    assert.throws(() => corral(bad as unknown as CorralOptions), {
       name: "TypeError",
       message: /^Cannot create corral middleware: 'options' must be an object/,
     });
@@ -157,8 +157,11 @@ Deno.test("corral() throws for bad options", () => {
     message:
       "Cannot create corral middleware: 'maxTimeout' must be a non-negative number: current value is -1",
   });
-  assert.throws(() => corral({ onError: () => new Response() } as {}), {
-    name: "TypeError",
-    message: /'onError' is not an option here: use Hono's app.onError/,
-  });
+  assert.throws(
+    () => corral({ onError: () => new Response() } as CorralOptions),
+    {
+      name: "TypeError",
+      message: /'onError' is not an option here: use Hono's app.onError/,
+    },
+  );
 });
