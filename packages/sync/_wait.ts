@@ -1,0 +1,207 @@
+// Copyright the corral authors. MIT license.
+/**
+ * The one wait of this package: a FIFO queue of waiters, built on the
+ * plumbing's `park` (rule 17), and the fast path every wait takes when it
+ * does not have to wait (Trio's `checkpoint_if_cancelled` then
+ * `cancel_shielded_checkpoint`).
+ *
+ * A primitive hands an item or a token to a waiter only by taking it out of
+ * the queue and calling its `wake`: a waiter still in the queue has not been
+ * cancelled (cancelling takes it out first, through `park`'s abort), so what
+ * is handed over always arrives. Nothing is handed to a waiter that left.
+ *
+ * @module
+ */
+import { type CancelScope, checkpoint, currentScope } from "@corral/scope";
+import { cancellationOf, label, park } from "@corral/scope/plumbing";
+
+function ignore(): void {}
+
+/**
+ * A waiter: one call of `acquire`, `wait`, `send` or `receive` that could
+ * not finish at once. Lives in one {@linkcode WaitQueue} at a time (a
+ * condition moves its waiters to the lock's queue).
+ */
+export class WaitNode {
+  prev: WaitNode | undefined = undefined;
+  next: WaitNode | undefined = undefined;
+  /** The queue the waiter is in; `undefined` once it left. */
+  queue: WaitQueue | undefined = undefined;
+  wake: (value: unknown) => void = ignore;
+  fail: (error: unknown) => void = ignore;
+  /** The scope that waits (the innermost one where the wait was called). */
+  readonly scope: CancelScope | undefined;
+  /** What the waiter carries: the item to send, the borrower, the task. */
+  value: unknown;
+  /** The channel handle it waits on, to fail it when that handle closes. */
+  readonly handle: object | undefined;
+
+  constructor(
+    scope: CancelScope | undefined,
+    value: unknown,
+    handle: object | undefined,
+  ) {
+    this.scope = scope;
+    this.value = value;
+    this.handle = handle;
+  }
+}
+
+/** Who is blocked on a named primitive, keyed by the waiting scope. */
+export const blocked: Map<CancelScope, WaitNode> = new Map();
+
+/**
+ * A FIFO queue of waiters: a doubly linked list, so a cancelled waiter
+ * leaves in O(1) from anywhere in it (an array with tombstones would keep
+ * every cancelled waiter of a lock held for an hour: Trio #548).
+ */
+export class WaitQueue {
+  head: WaitNode | undefined = undefined;
+  tail: WaitNode | undefined = undefined;
+  size = 0;
+  /** The primitive the queue belongs to. */
+  readonly primitive: object;
+  /**
+   * `"waiting on lock \"db\""`, for the task tree; `undefined` for an
+   * unnamed primitive, whose waits are not registered (they cost nothing).
+   */
+  readonly description: string | undefined;
+
+  constructor(primitive: object, what: string, name: string) {
+    this.primitive = primitive;
+    this.description = name === "" ? undefined : `${what}${label(name)}`;
+  }
+
+  push(node: WaitNode): void {
+    node.queue = this;
+    node.prev = this.tail;
+    if (this.tail === undefined) this.head = node;
+    else this.tail.next = node;
+    this.tail = node;
+    this.size++;
+    if (this.description !== undefined && node.scope !== undefined) {
+      blocked.set(node.scope, node);
+    }
+  }
+
+  remove(node: WaitNode): void {
+    if (node.queue !== this) return;
+    const { prev, next } = node;
+    if (prev === undefined) this.head = next;
+    else prev.next = next;
+    if (next === undefined) this.tail = prev;
+    else next.prev = prev;
+    node.prev = node.next = node.queue = undefined;
+    this.size--;
+    if (
+      this.description !== undefined && node.scope !== undefined &&
+      blocked.get(node.scope) === node
+    ) {
+      blocked.delete(node.scope);
+    }
+  }
+
+  /** Takes the oldest waiter out of the queue. */
+  shift(): WaitNode | undefined {
+    const node = this.head;
+    if (node !== undefined) this.remove(node);
+    return node;
+  }
+
+  /**
+   * Takes the oldest waiter whose scope is not cancelled out of the queue
+   * (AnyIO #728): a waiter whose deadline has passed, but whose timer has
+   * not fired yet, is failed with its `Cancelled` and skipped, so what is
+   * handed over goes to a waiter that will use it.
+   */
+  shiftLive(): WaitNode | undefined {
+    for (;;) {
+      const node = this.shift();
+      if (node === undefined || node.scope === undefined) return node;
+      const cancelled = cancellationOf(node.scope);
+      if (cancelled === undefined) return node;
+      node.fail(cancelled);
+    }
+  }
+
+  /** The waiters, oldest first (a copy: safe to change the queue meanwhile). */
+  nodes(): WaitNode[] {
+    const nodes: WaitNode[] = [];
+    for (let node = this.head; node !== undefined; node = node.next) {
+      nodes.push(node);
+    }
+    return nodes;
+  }
+}
+
+let setupNode: WaitNode | undefined;
+let setupQueue: WaitQueue | undefined;
+
+/** `park`'s setup, shared: the node travels in `setupNode`. */
+function enqueue(
+  wake: (value: unknown) => void,
+  fail: (error: unknown) => void,
+): () => void {
+  const node = setupNode!, queue = setupQueue!;
+  setupNode = setupQueue = undefined;
+  node.wake = wake;
+  node.fail = fail;
+  queue.push(node);
+  // Cancelled while waiting: leave whatever queue the waiter is in now.
+  return () => node.queue?.remove(node);
+}
+
+/**
+ * Waits in `queue` until a primitive takes `node` out and wakes it, or the
+ * scope is cancelled (then `node` leaves the queue and the wait rejects
+ * with the `Cancelled`). Rejects at once inside a cancelled scope.
+ */
+export function wait<T>(queue: WaitQueue, node: WaitNode): Promise<T> {
+  setupNode = node;
+  setupQueue = queue;
+  const waiting = park<T>(enqueue as never);
+  setupNode = setupQueue = undefined; // `park` did not call it (cancelled)
+  return waiting;
+}
+
+/**
+ * The fast path of a wait that need not wait. Returns the yield the wait
+ * returns once the caller took what it wanted (synchronously, after this
+ * call), or `undefined` when the scope is cancelled: then the caller takes
+ * nothing and returns {@linkcode cancelledWait} (rule 17).
+ *
+ * The checkpoint is asked for before the cancellation is read: a scope's
+ * cancellation cannot go away without user code running, so if it is not
+ * cancelled now, it was not when `checkpoint()` looked, and the yield it
+ * returned cannot reject (Trio's `cancel_shielded_checkpoint`). The yield
+ * is a microtask, or a macrotask at least every millisecond (rule 2: a
+ * loop of waits that never wait still lets timers run).
+ */
+export function fastPath(
+  scope: CancelScope | undefined,
+): Promise<void> | undefined {
+  const yielding = checkpoint();
+  if (cancellationOf(scope) === undefined) return yielding;
+  yielding.then(undefined, ignore); // it may reject; nobody waits on it
+  return undefined;
+}
+
+/** The rejection with the `Cancelled` pending in `scope`. */
+export function cancelledWait(scope: CancelScope | undefined): Promise<never> {
+  return Promise.reject(cancellationOf(scope));
+}
+
+export { currentScope };
+
+/**
+ * The rejection a wait returns for misuse (a second acquire, a closed
+ * handle): the pending `Cancelled` comes first, as in Trio, whose waits
+ * start with `checkpoint_if_cancelled()`.
+ */
+export function rejectMisuse(
+  scope: CancelScope | undefined,
+  error: unknown,
+): Promise<never> {
+  const cancelled = cancellationOf(scope);
+  return Promise.reject(cancelled ?? error);
+}
