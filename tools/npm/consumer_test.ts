@@ -9,21 +9,28 @@
  *    TypeScript and Node's types for step 5.
  * 3. `node --test`: the consumer suite on this machine's Node.
  * 4. `bun test`: the same suite on Bun, from npm (`npx bun`).
- * 5. `tsc`: the suite (`checkJs`) and `types.ts` type-check against the
- *    packages' `.d.ts` with Node's types only: no DOM lib, no Deno.
+ * 5. `tsc`: the suite (`checkJs`), `types.ts` and a generated `exports.ts`
+ *    (the types of every subpath of every package but `./deno`) type-check
+ *    against the packages' `.d.ts` with Node's types only: no DOM lib, no
+ *    Deno.
  *
  * The suite has one file per package (`test/<dir>.test.mjs`, copied only
  * when that package exists) and `test/packages.test.mjs`, which checks
  * every installed package's `package.json` and imports every subpath of
  * its `exports`, so a package added later is covered at once.
  *
+ * With `--bench` (`deno task npm:bench`), the same installed project runs
+ * `bench/spawn_join.mjs` instead of the suite: the spawn-join case of
+ * `tools/bench` on Node and on Bun, one implementation per process, three
+ * passes in turn, and prints a table of the median per-task times.
+ *
  * ```sh
- * deno run --allow-all tools/npm/consumer_test.ts [--keep]
+ * deno run --allow-all tools/npm/consumer_test.ts [--keep] [--bench]
  * ```
  *
  * @module
  */
-import { build, pack } from "./build.ts";
+import { build, pack, type PackageInfo } from "./build.ts";
 
 const CONSUMER = new URL("./consumer/", import.meta.url);
 const BUN = "bun@1.4.5";
@@ -60,6 +67,95 @@ async function copyTree(from: URL, to: string): Promise<void> {
   }
 }
 
+/**
+ * Writes `exports.ts`, which imports the types of every subpath of every
+ * package, so that `tsc` checks every `.d.ts` a user can reach, not only
+ * those the suite happens to import. A subpath named `./deno` is Deno's
+ * alone (`@corral/http/deno` wraps `Deno.serve`) and is left out.
+ */
+async function writeExportsCheck(
+  packages: PackageInfo[],
+  project: string,
+): Promise<void> {
+  const lines = [
+    "// Written by tools/npm/consumer_test.ts: the types of every export.",
+  ];
+  const names: string[] = [];
+  for (const info of packages) {
+    for (const subpath of Object.keys(info.exports)) {
+      if (subpath === "./deno") continue;
+      const name = `m${names.length}`;
+      names.push(name);
+      lines.push(
+        `import type * as ${name} from "${info.name}${subpath.slice(1)}";`,
+      );
+    }
+  }
+  lines.push(
+    `export type Everything = [${names.map((n) => `typeof ${n}`).join(", ")}];`,
+  );
+  await Deno.writeTextFile(`${project}/exports.ts`, lines.join("\n") + "\n");
+}
+
+/** One line of `bench/spawn_join.mjs`. */
+interface BenchLine {
+  runtime: string;
+  impl: string;
+  n: number;
+  perTask: number;
+}
+
+/** Runs the spawn-join bench on Node and Bun and prints a table. */
+async function bench(project: string): Promise<void> {
+  const impls = ["raw", "rawHooksOn", "rawAls", "corral"];
+  const runtimes: [string, string[]][] = [
+    ["node", ["--expose-gc", "bench/spawn_join.mjs"]],
+    ["npx", ["--yes", BUN, "bench/spawn_join.mjs"]],
+  ];
+  const seen = new Map<string, number[]>();
+  let label = "";
+  for (let pass = 0; pass < 3; pass++) {
+    for (const [cmd, args] of runtimes) {
+      for (const impl of impls) {
+        const output = await new Deno.Command(cmd, {
+          args: [...args, "100000", impl, "11"],
+          cwd: project,
+          stderr: "inherit",
+        }).output();
+        for (
+          const text of new TextDecoder().decode(output.stdout).split("\n")
+        ) {
+          if (!text.startsWith("{")) continue;
+          const line: BenchLine = JSON.parse(text);
+          const key = `${line.runtime}\t${line.impl}`;
+          seen.set(key, [...(seen.get(key) ?? []), line.perTask]);
+        }
+      }
+    }
+  }
+  const median = (values: number[]) =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  label = `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`;
+  console.log(`\nspawn-join, N=100k, median of 3 passes (${label})\n`);
+  console.log("| runtime | impl | /task | × raw | × rawHooksOn |");
+  console.log("| --- | --- | ---: | ---: | ---: |");
+  const runtimesSeen = [
+    ...new Set([...seen.keys()].map((k) => k.split("\t")[0])),
+  ];
+  for (const runtime of runtimesSeen) {
+    const raw = median(seen.get(`${runtime}\traw`) ?? [NaN]);
+    const hooks = median(seen.get(`${runtime}\trawHooksOn`) ?? [NaN]);
+    for (const impl of impls) {
+      const value = median(seen.get(`${runtime}\t${impl}`) ?? [NaN]);
+      console.log(
+        `| ${runtime} | ${impl} | ${value.toFixed(0)} ns | ${
+          (value / raw).toFixed(2)
+        }× | ${(value / hooks).toFixed(2)}× |`,
+      );
+    }
+  }
+}
+
 if (import.meta.main) {
   const keep = Deno.args.includes("--keep");
   const packages = await build();
@@ -76,6 +172,7 @@ if (import.meta.main) {
         await Deno.remove(`${project}/test/${entry.name}`);
       }
     }
+    await writeExportsCheck(packages, project);
     passed = await step("install the tarballs", "npm", [
       "install",
       "--no-audit",
@@ -85,7 +182,9 @@ if (import.meta.main) {
       TYPESCRIPT,
       NODE_TYPES,
     ], project);
-    if (passed) {
+    if (passed && Deno.args.includes("--bench")) {
+      await bench(project);
+    } else if (passed) {
       const results = [
         await step("Node", "node", ["--test"], project),
         await step("Bun", "npx", ["--yes", BUN, "test"], project),

@@ -1,0 +1,80 @@
+// Copyright the corral authors. MIT license.
+// The spawn-join case of tools/bench, on Node or Bun, against the installed
+// npm packages: spawn N trivial tasks (one await each) and join them all.
+//
+//   node --expose-gc bench/spawn_join.mjs [n] [impl] [rounds]
+//   bun bench/spawn_join.mjs [n] [impl] [rounds]
+//
+// One implementation per process (as tools/bench does), warm-up, then the
+// median of `rounds`, gc() before each.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { contextBackend } from "@corral/context";
+import { taskGroup } from "@corral/taskgroup";
+
+async function trivial(/** @type {number} */ i) {
+  await null;
+  return i;
+}
+
+const storage = new AsyncLocalStorage();
+
+function sum(/** @type {number[]} */ values) {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
+}
+
+/** @type {Record<string, (n: number) => Promise<unknown>>} */
+const impls = {
+  /** `Promise.all` over N async functions. */
+  async raw(n) {
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(trivial(i));
+    return sum(await Promise.all(tasks));
+  },
+  /** The same, once an AsyncLocalStorage has been entered: Node 20 then runs its promise hooks on every promise, as in any program using corral. */
+  async rawHooksOn(n) {
+    storage.enterWith(0);
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(trivial(i));
+    return sum(await Promise.all(tasks));
+  },
+  /** Each task started inside its own AsyncLocalStorage.run. */
+  async rawAls(n) {
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(storage.run(i, trivial, i));
+    return sum(await Promise.all(tasks));
+  },
+  /** taskGroup + N × group.spawn(fn). */
+  async corral(n) {
+    await taskGroup((group) => {
+      for (let i = 0; i < n; i++) group.spawn(() => trivial(i));
+    });
+  },
+};
+
+const n = Number(process.argv[2] ?? 100_000);
+const only = process.argv[3];
+const rounds = Number(process.argv[4] ?? 11);
+const bun = /** @type {{ Bun?: { version: string, gc(force: boolean): void } }} */ (
+  /** @type {unknown} */ (globalThis)
+).Bun;
+const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc ??
+  (bun ? () => bun.gc(true) : () => {});
+const runtime = bun ? `Bun ${bun.version}` : `Node ${process.version}`;
+for (const [name, fn] of Object.entries(impls)) {
+  if (only !== undefined && only !== name) continue;
+  for (let i = 0; i < 3; i++) await fn(n);
+  const times = [];
+  for (let r = 0; r < rounds; r++) {
+    gc();
+    const started = performance.now();
+    await fn(n);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)] ?? NaN;
+  console.log(
+    JSON.stringify({ runtime, contextBackend, impl: name, n, median, perTask: median * 1e6 / n }),
+  );
+}
