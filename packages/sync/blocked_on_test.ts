@@ -1,7 +1,7 @@
 // Copyright the corral authors. MIT license.
 // Tests of blockedOn(): what a scope waits on, for the task tree.
 import assert from "node:assert/strict";
-import { CancelScope, moveOnAfter } from "@corral/scope";
+import { type CancelScope, moveOnAfter } from "@corral/scope";
 import { taskGroup } from "@corral/taskgroup";
 import {
   blockedOn,

@@ -89,6 +89,8 @@ export class CapacityLimiter {
   readonly #waiters: WaitQueue;
 
   /**
+   * Makes a limiter with `total` tokens.
+   *
    * @param total How many tokens: a non-negative integer or `Infinity`.
    * @param options The limiter's name.
    * @throws {RangeError} If `total` is not a non-negative integer or

@@ -68,6 +68,8 @@ export class Condition {
   readonly #waiters: WaitQueue;
 
   /**
+   * Makes a condition on `lock` or a new lock.
+   *
    * @param options The lock and the name.
    * @throws {TypeError} If `lock` is not a `Lock`.
    */

@@ -23,6 +23,8 @@
  */
 export class WouldBlock extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What would have waited.
    */
   constructor(message = "The operation would block") {
@@ -47,6 +49,8 @@ export class WouldBlock extends Error {
  */
 export class EndOfChannel extends Error {
   /**
+   * Makes the error.
+   *
    * @param message Which channel ended.
    */
   constructor(message = "The channel has ended: every sender is closed") {
@@ -71,6 +75,8 @@ export class EndOfChannel extends Error {
  */
 export class BrokenResourceError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What broke.
    */
   constructor(message = "The resource is broken") {
@@ -95,6 +101,8 @@ export class BrokenResourceError extends Error {
  */
 export class ClosedResourceError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message What was closed.
    */
   constructor(message = "The resource is closed") {

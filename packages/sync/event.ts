@@ -58,6 +58,8 @@ export class Event {
   readonly #waiters: WaitQueue;
 
   /**
+   * Makes an event that is not set.
+   *
    * @param options The event's name.
    */
   constructor(options?: EventOptions) {

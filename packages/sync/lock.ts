@@ -87,6 +87,8 @@ export class Lock {
   readonly #waiters: WaitQueue;
 
   /**
+   * Makes an unlocked lock.
+   *
    * @param options The lock's name.
    */
   constructor(options?: LockOptions) {

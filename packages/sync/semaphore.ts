@@ -74,6 +74,8 @@ export class Semaphore {
   readonly #waiters: WaitQueue;
 
   /**
+   * Makes a semaphore with the value `initial`.
+   *
    * @param initial The starting value: a non-negative integer.
    * @param options A bound and a name.
    * @throws {RangeError} If `initial` or `max` is not a non-negative
