@@ -18,7 +18,8 @@
  *   (`deno add jsr:@corral/<p>`), Node (`npx jsr add @corral/<p>`) and Bun
  *   (`bunx jsr add @corral/<p>`); `LICENSE` is there.
  * - deps: the package declares only workspace packages that come before it
- *   in `context ← scope ← taskgroup ← interop`, with a version range its
+ *   in `context ← scope ← sync ← taskgroup ← stream, interop, http,
+ *   worker` (`LAYERS`), with a version or range its
  *   dependency's version satisfies.
  * - graph: `deno info --json` of each entry point, in a fresh process: every
  *   module is the package's own or a declared dependency's (transitively),
@@ -31,8 +32,25 @@
  * @module
  */
 
-/** The dependency order of DESIGN: each may use only those before it. */
-export const ORDER = ["context", "scope", "taskgroup", "interop"];
+/**
+ * The dependency layers of `docs/README.md` ("The packages"): a package may
+ * use only packages of earlier layers.
+ */
+export const LAYERS: readonly (readonly string[])[] = [
+  ["context"],
+  ["scope"],
+  ["sync"],
+  ["taskgroup"],
+  ["stream", "interop", "http", "worker"],
+];
+
+/** Every package of `LAYERS`, in order. */
+export const ORDER: readonly string[] = LAYERS.flat();
+
+/** The layer of package `dir`, or -1. */
+function layerOf(dir: string): number {
+  return LAYERS.findIndex((layer) => layer.includes(dir));
+}
 
 const ROOT = new URL("../../", import.meta.url);
 const DENO = Deno.execPath();
@@ -240,21 +258,24 @@ function declaredDeps(
   configs: Map<string, PackageConfig>,
 ): Outcome {
   const problems: string[] = [];
-  const position = ORDER.indexOf(dir);
-  if (position < 0) problems.push(`${dir} is not in DESIGN's order`);
+  const position = layerOf(dir);
+  if (position < 0) {
+    problems.push(`${dir} is not in the layers of docs/README.md`);
+  }
   for (const [key, value] of Object.entries(config.imports ?? {})) {
     if (!key.startsWith("@corral/")) {
       problems.push(`declares a dependency outside the workspace: ${key}`);
       continue;
     }
     const dep = key.slice("@corral/".length);
-    if (ORDER.indexOf(dep) < 0 || ORDER.indexOf(dep) >= position) {
-      problems.push(`may not depend on ${key} (order: ${ORDER.join(" ← ")})`);
+    if (layerOf(dep) < 0 || layerOf(dep) >= position) {
+      const order = LAYERS.map((layer) => layer.join(", ")).join(" ← ");
+      problems.push(`may not depend on ${key} (order: ${order})`);
     }
     const match = /^jsr:(@corral\/[^@]+)@(.+)$/.exec(value);
     const target = configs.get(dep);
     if (!match || match[1] !== key) {
-      problems.push(`${key} should be "jsr:${key}@^<version>", not ${value}`);
+      problems.push(`${key} should be "jsr:${key}@<version>", not ${value}`);
     } else if (target && !satisfies(match[2]!, target.version)) {
       problems.push(`${value} does not match ${key}@${target.version}`);
     }
