@@ -1,7 +1,7 @@
 // Copyright the corral authors. MIT license.
 
 /**
- * Throws the `TypeError` of DESIGN "Bad input" when `fn` is not a function.
+ * Throws the `TypeError` of docs/rules.md "Bad input" when `fn` is not a function.
  * The message names the action and the argument, in std's style:
  * `Cannot wrap: 'fn' must be a function: current value is 42`.
  */

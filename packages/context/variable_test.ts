@@ -478,7 +478,7 @@ Deno.test("Variable.run() concurrent runs do not see each other's values", async
 
 // --- no set() -----------------------------------------------------------------
 
-// proposal README FAQ "Why take a function in run?"; semantics.md J.135.
+// proposal README FAQ "Why take a function in run?"; docs/semantics.md case 135.
 Deno.test("Variable has no way to set a value except run()", () => {
   assert.deepEqual(
     Object.getOwnPropertyNames(Variable.prototype).sort(),

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 /**
- * The cancellation contract (DESIGN rules 1, 3, 4, 5, 6, 7), written once
+ * The cancellation contract (rules 1, 3, 4, 5, 6, 7 of docs/rules.md), written once
  * and applied to every kind in `kinds.ts`. Each row of the table is
  * `<kind>: <behaviour>`.
  *

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 /**
- * Context values across packages (DESIGN rule 14): into tasks spawned by a
+ * Context values across packages (rule 14, docs/rules.md): into tasks spawned by a
  * group, into `start()`, `race`, `all` and `map`, through `Snapshot.wrap`
  * and `bindGenerator`, and through interop's bridges.
  *

@@ -7,7 +7,7 @@
  *
  * Each case gets a real-time limit and two checks after it, whatever the
  * runtime's own test runner would have done: no unhandled rejection happened
- * while it ran (DESIGN rule 16), and no scope is still active when it
+ * while it ran (rule 16, docs/rules.md), and no scope is still active when it
  * returns (rule 15: nothing outlives its group).
  *
  * @module

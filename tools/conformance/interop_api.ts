@@ -3,14 +3,14 @@
  * `@corral/interop`, loaded at run time so that the suite still loads (and
  * says "n.a.") while the package does not exist yet. The specifier is not a
  * literal, so neither `deno check` nor a bundler follows it; the types below
- * are DESIGN's "Public API contract" for interop, which the cases check.
+ * are the public API of docs/rules.md for interop, which the cases check.
  *
  * @module
  */
 import type { CancelScope } from "@corral/scope";
 import type { Availability } from "./harness.ts";
 
-/** The part of `@corral/interop` DESIGN names. */
+/** The part of `@corral/interop` docs/rules.md names. */
 export interface Interop {
   fromSignal<T>(
     signal: AbortSignal,

@@ -2,7 +2,7 @@
 /**
  * What one yield costs: a microtask (`await null`, which lets no timer or I/O
  * run), a macrotask by `setTimeout(0)`, `setImmediate` or a `MessageChannel`
- * message, and corral's `checkpoint()` (DESIGN rule 2: it must let timers run
+ * message, and corral's `checkpoint()` (rule 2 of docs/rules.md: it must let timers run
  * often enough, so it is somewhere between the two).
  *
  * @module

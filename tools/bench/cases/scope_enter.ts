@@ -2,7 +2,7 @@
 /**
  * Entering and leaving a cancel scope, against the context change it is
  * built on: one `AsyncLocalStorage.run` around the same callback, awaited.
- * A scope with no deadline costs no timer (DESIGN rule 6), so this should
+ * A scope with no deadline costs no timer (rule 6 of docs/rules.md), so this should
  * be a small multiple of the baseline.
  *
  * @module
