@@ -9,7 +9,10 @@
  *    TypeScript and Node's types for step 5.
  * 3. `node --test`: the consumer suite on this machine's Node.
  * 4. `bun test`: the same suite on Bun, from npm (`npx bun`).
- * 5. `tsc`: the suite (`checkJs`), `types.ts` and a generated `exports.ts`
+ * 5. Deno runs `deno_backend.mjs` on the same installed packages: the
+ *    `"deno"` export condition gives `@corral/context` the same backend as
+ *    from JSR (`contextBackend` is `"Deno"`).
+ * 6. `tsc`: the suite (`checkJs`), `types.ts` and a generated `exports.ts`
  *    (the types of every subpath of every package but `./deno`) type-check
  *    against the packages' `.d.ts` with Node's types only: no DOM lib, no
  *    Deno.
@@ -188,6 +191,12 @@ if (import.meta.main) {
       const results = [
         await step("Node", "node", ["--test"], project),
         await step("Bun", "npx", ["--yes", BUN, "test"], project),
+        await step("Deno, on the npm build", Deno.execPath(), [
+          "run",
+          "--allow-all",
+          "--node-modules-dir=manual",
+          "deno_backend.mjs",
+        ], project),
         await step("tsc, Node types only", "npx", ["tsc", "-p", "."], project),
       ];
       passed = results.every(Boolean);
