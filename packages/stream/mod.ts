@@ -30,3 +30,6 @@
  * @module
  */
 export * from "./produce.ts";
+export * from "./safe_generator.ts";
+export * from "./map_stream.ts";
+export * from "./merge.ts";
