@@ -10,7 +10,9 @@ import {
   cancelledWait,
   currentScope,
   fastPath,
+  noWaiters,
   rejectMisuse,
+  resolved,
   wait,
   WaitNode,
   WaitQueue,
@@ -54,33 +56,54 @@ const NOTHING: unique symbol = Symbol("nothing");
 class ChannelState<T> {
   readonly name: string;
   readonly capacity: number;
-  /** The buffer: live items are `items[head..]`. */
-  items: T[] = [];
+  /**
+   * The buffer: live items are `items[head..]`. Made on the first item, and
+   * the queues on the first wait, so an idle channel stays small.
+   */
+  items: T[] | undefined = undefined;
   head = 0;
   peak = 0;
   senders = 1;
   receivers = 1;
-  readonly sendWaiters: WaitQueue;
-  readonly receiveWaiters: WaitQueue;
+  sendWaiters: WaitQueue = noWaiters;
+  receiveWaiters: WaitQueue = noWaiters;
 
-  constructor(capacity: number, name: string, channel: object) {
+  constructor(capacity: number, name: string) {
     this.capacity = capacity;
     this.name = name;
-    this.sendWaiters = new WaitQueue(channel, "sending on channel", name);
-    this.receiveWaiters = new WaitQueue(channel, "receiving on channel", name);
+  }
+
+  /** The queue of blocked sends, made on the first one. */
+  sendQueue(): WaitQueue {
+    if (this.sendWaiters === noWaiters) {
+      this.sendWaiters = new WaitQueue(this, "sending on channel", this.name);
+    }
+    return this.sendWaiters;
+  }
+
+  /** The queue of blocked receives, made on the first one. */
+  receiveQueue(): WaitQueue {
+    if (this.receiveWaiters === noWaiters) {
+      this.receiveWaiters = new WaitQueue(
+        this,
+        "receiving on channel",
+        this.name,
+      );
+    }
+    return this.receiveWaiters;
   }
 
   get used(): number {
-    return this.items.length - this.head;
+    return this.items === undefined ? 0 : this.items.length - this.head;
   }
 
   push(item: T): void {
-    const used = this.items.push(item) - this.head;
+    const used = (this.items ??= []).push(item) - this.head;
     if (used > this.peak) this.peak = used;
   }
 
   shift(): T {
-    const items = this.items;
+    const items = this.items!;
     const item = items[this.head]!;
     items[this.head++] = undefined!;
     if (this.head === items.length) {
@@ -214,8 +237,7 @@ export function openChannel<T>(
   checkOptions("open channel", options);
   const name = checkName("open channel", options?.name);
   checkCount(`open channel${label(name)}`, "capacity", capacity, true);
-  const channel = {};
-  const state = new ChannelState<T>(capacity, name, channel);
+  const state = new ChannelState<T>(capacity, name);
   return [new Sender(state as never), new Receiver(state as never)];
 }
 
@@ -280,7 +302,7 @@ export class Sender<T> {
       if (yielding === undefined) return cancelledWait(scope);
       if (state.deliver(item)) return yielding;
     }
-    return wait<void>(state.sendWaiters, new WaitNode(scope, item, this));
+    return wait<void>(state.sendQueue(), new WaitNode(scope, item, this));
   }
 
   /**
@@ -443,10 +465,17 @@ export class Receiver<T> implements AsyncIterable<T> {
       const yielding = fastPath(scope);
       if (yielding === undefined) return cancelledWait(scope);
       const item = state.take();
-      if (item !== NOTHING) return yielding.then(() => item);
+      if (item !== NOTHING) {
+        return yielding === resolved
+          ? Promise.resolve(item)
+          : yielding.then(() => item);
+      }
     }
     if (state.senders === 0) return rejectMisuse(scope, this.#endError());
-    return wait<T>(state.receiveWaiters, new WaitNode(scope, undefined, this));
+    return wait<T>(
+      state.receiveQueue(),
+      new WaitNode(scope, undefined, this),
+    );
   }
 
   /**
@@ -509,7 +538,7 @@ export class Receiver<T> implements AsyncIterable<T> {
       this,
     );
     if (state.receivers === 0) {
-      state.items = [];
+      state.items = undefined;
       state.head = 0;
       state.failWaiters(
         state.sendWaiters,

@@ -7,4 +7,11 @@
  * @module
  */
 export * as effection from "npm:effection@4.1.1";
-export { Effect, Fiber } from "npm:effect@4.1.0";
+export {
+  Effect,
+  Fiber,
+  Queue,
+  Semaphore as EffectSemaphore,
+} from "npm:effect@4.1.0";
+export { Mutex, Semaphore as AsyncMutexSemaphore } from "npm:async-mutex@0.5.0";
+export { default as pLimit } from "npm:p-limit@7.3.1";

@@ -44,6 +44,7 @@ const CASE_FILES = [
   "cases/cancel_tree.ts",
   "cases/checkpoint.ts",
   "cases/scope_enter.ts",
+  "cases/sync.ts",
 ];
 
 interface Options {
