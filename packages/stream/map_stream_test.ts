@@ -1,0 +1,247 @@
+// Copyright the corral authors. MIT license.
+// Tests of mapStream() (std's pooledMap, made structured).
+import assert from "node:assert/strict";
+import { Cancelled, sleep, sleepForever } from "@corral/scope";
+import { TaskGroupError } from "@corral/taskgroup";
+import { mapStream, produce } from "./mod.ts";
+import {
+  assertCancelled,
+  collect,
+  onClock,
+  rejection,
+} from "./_test_helpers.ts";
+
+Deno.test("mapStream: yields in input order by default", async () => {
+  await onClock(async () => {
+    const out = await collect(
+      mapStream([30, 10, 20, 5], async (ms, index) => {
+        await sleep(ms);
+        return `${index}:${ms}`;
+      }, { limit: 4 }),
+    );
+    assert.deepEqual(out, ["0:30", "1:10", "2:20", "3:5"]);
+  });
+});
+
+Deno.test("mapStream: ordered: false yields as completed", async () => {
+  await onClock(async () => {
+    const out = await collect(
+      mapStream([30, 10, 20, 5], async (ms) => (await sleep(ms), ms), {
+        limit: 4,
+        ordered: false,
+      }),
+    );
+    assert.deepEqual(out, [5, 10, 20, 30]);
+  });
+});
+
+Deno.test("mapStream: never more than `limit` calls at once, and the source is pulled lazily", async () => {
+  for (const ordered of [true, false]) {
+    await onClock(async () => {
+      let running = 0, most = 0, pulled = 0, consumed = 0, ahead = 0;
+      function* source() {
+        for (let i = 0; i < 50; i++) {
+          pulled++;
+          ahead = Math.max(ahead, pulled - consumed);
+          yield i;
+        }
+      }
+      const out = mapStream(source(), async (i) => {
+        running++;
+        most = Math.max(most, running);
+        await sleep(1 + (i * 7) % 5);
+        running--;
+        return i;
+      }, { limit: 4, ordered });
+      const got: number[] = [];
+      for await (const i of out) {
+        got.push(i);
+        consumed++;
+        await sleep(2);
+      }
+      assert.equal(most, 4);
+      // Held: at most `limit` items, plus the one in the consumer's hands.
+      assert.ok(ahead <= 4 + 1, `pulled ${ahead} ahead`);
+      assert.deepEqual(got.sort((a, b) => a - b), [...Array(50).keys()]);
+    });
+  }
+});
+
+Deno.test("mapStream: memory is bounded by limit with an endless source", async () => {
+  await onClock(async () => {
+    let pulled = 0;
+    async function* endless() {
+      for (let i = 0;; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    let consumed = 0;
+    for await (
+      const _ of mapStream(endless(), async (i) => {
+        await sleep(i % 3);
+        return new Uint8Array(1024); // what must not pile up
+      }, { limit: 16, buffer: 4 })
+    ) {
+      consumed++;
+      assert.ok(
+        pulled - consumed <= 16 + 4 + 1,
+        `${pulled} pulled, ${consumed} consumed`,
+      );
+      if (consumed === 2_000) break;
+    }
+    assert.ok(pulled <= 2_000 + 16 + 4 + 1);
+  });
+});
+
+Deno.test("mapStream: the first failure stops pulling, cancels the calls in flight, then is thrown as itself", async () => {
+  await onClock(async () => {
+    let pulled = 0;
+    const cancelled: number[] = [];
+    let closed = false;
+    function* source() {
+      try {
+        for (let i = 0; i < 100; i++) {
+          pulled++;
+          yield i;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const thrown = new Error("item 5");
+    const seen: number[] = [];
+    const error = await rejection((async () => {
+      for await (
+        const i of mapStream(source(), async (i) => {
+          try {
+            if (i === 5) {
+              await sleep(1);
+              throw thrown;
+            }
+            await sleep(i < 5 ? 0 : 100);
+            return i;
+          } catch (error) {
+            if (error instanceof Cancelled) cancelled.push(i);
+            throw error;
+          }
+        }, { limit: 3 })
+      ) seen.push(i);
+    })());
+    assert.equal(error, thrown);
+    assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+    assert.ok(cancelled.length > 0 && cancelled.every((i) => i > 5));
+    assert.ok(pulled <= 5 + 3 + 1, `pulled ${pulled}`);
+    assert.ok(closed, "the source was closed");
+  });
+});
+
+Deno.test("mapStream: a failing source is thrown as itself", async () => {
+  await onClock(async () => {
+    async function* source() {
+      yield 1;
+      throw new EvalError("source");
+    }
+    const error = await rejection(
+      collect(mapStream(source(), (x) => x, { limit: 2 })),
+    );
+    assert.ok(error instanceof EvalError);
+  });
+});
+
+Deno.test("mapStream: a TaskGroupError thrown by fn arrives intact (Trio test_as_safe_channel_dont_unwrap_user_exceptiongroup)", async () => {
+  await onClock(async () => {
+    const own = new TaskGroupError([new Error("inner")], "mine");
+    const error = await rejection(collect(mapStream([1], () => {
+      throw own;
+    }, { limit: 1 })));
+    assert.equal(error, own);
+  });
+});
+
+Deno.test("mapStream: breaking out cancels the calls in flight and closes the source, before the loop exits", async () => {
+  await onClock(async () => {
+    let inFlight = 0, closed = false;
+    const cancelled: unknown[] = [];
+    async function* source() {
+      try {
+        for (let i = 0;; i++) yield i;
+      } finally {
+        closed = true;
+      }
+    }
+    for await (
+      const i of mapStream(source(), async (i) => {
+        inFlight++;
+        try {
+          if (i > 0) await sleepForever();
+          return i;
+        } catch (error) {
+          cancelled.push(error);
+          throw error;
+        } finally {
+          inFlight--;
+        }
+      }, { limit: 8 })
+    ) {
+      assert.equal(i, 0);
+      await sleep(1); // let the other calls start
+      assert.equal(inFlight, 8);
+      break;
+    }
+    assert.equal(inFlight, 0);
+    assert.equal(cancelled.length, 8);
+    cancelled.forEach(assertCancelled);
+    assert.ok(closed);
+  });
+});
+
+Deno.test("mapStream: maps a produce() stream, and an empty source", async () => {
+  await onClock(async () => {
+    const numbers = produce<number>(async (send) => {
+      for (let i = 1; i <= 5; i++) await send(i);
+    });
+    assert.deepEqual(
+      await collect(mapStream(numbers, (n) => n * 10, { limit: 2 })),
+      [10, 20, 30, 40, 50],
+    );
+    assert.deepEqual(await collect(mapStream([], (n) => n, { limit: 2 })), []);
+  });
+});
+
+Deno.test("mapStream: bad input throws before anything starts", () => {
+  let pulled = false;
+  const source = {
+    *[Symbol.iterator]() {
+      pulled = true;
+      yield 1;
+    },
+  };
+  const fn = (x: number) => x;
+  for (const limit of [0, -1, 1.5, NaN, Infinity]) {
+    assert.throws(() => mapStream(source, fn, { limit }), {
+      name: "RangeError",
+      message:
+        `Cannot mapStream: 'limit' must be a positive integer: current value is ${limit}`,
+    });
+  }
+  assert.throws(() => mapStream(source, fn, {} as never), RangeError);
+  assert.throws(() => mapStream(source, fn, undefined as never), TypeError);
+  assert.throws(
+    () => mapStream(source, fn, { limit: 1, buffer: -1 }),
+    RangeError,
+  );
+  assert.throws(
+    () => mapStream(source, fn, { limit: 1, ordered: "no" as never }),
+    TypeError,
+  );
+  assert.throws(() => mapStream(source, 1 as never, { limit: 1 }), TypeError);
+  for (const bad of [42, null, undefined, {}, Object.create(null)]) {
+    assert.throws(() => mapStream(bad as never, fn, { limit: 1 }), {
+      name: "TypeError",
+      message:
+        /^Cannot mapStream: 'source' must be an iterable or an async iterable/,
+    });
+  }
+  assert.ok(!pulled);
+});
