@@ -1,5 +1,6 @@
 // Copyright the corral authors. MIT license.
 import type { CancelScope } from "@corral/scope";
+import { limiterInternals } from "./_limiter_internals.ts";
 import { taskOf } from "./_task.ts";
 import {
   checkCallback,
@@ -273,6 +274,25 @@ export class CapacityLimiter {
     return `CapacityLimiter${
       label(this.#name)
     } (${this.#borrowers.size}/${this.#total} borrowed, ${this.#waiters.size} waiting)`;
+  }
+
+  static {
+    limiterInternals.waitForToken = (limiter, borrower, granted) => {
+      if (limiter.#borrowers.has(borrower)) {
+        throw limiter.#alreadyBorrowed("acquire", borrower);
+      }
+      // No scope: the caller withdraws the wait itself (rule 17 still holds:
+      // a withdrawn waiter is out of the queue and was given nothing).
+      const node = new WaitNode(undefined, borrower, undefined);
+      node.wake = granted;
+      limiter.#waiters.push(node);
+      limiter.#handOut();
+      return () => {
+        if (node.queue === undefined) return false;
+        node.queue.remove(node);
+        return true;
+      };
+    };
   }
 
   #alreadyBorrowed(action: string, borrower: unknown): Error {

@@ -1,0 +1,57 @@
+// Copyright the corral authors. MIT license.
+/**
+ * The plumbing of `@corral/sync`, for packages that build on it (a task
+ * group that queues its tasks behind a `CapacityLimiter`). Application
+ * code uses the public API.
+ *
+ * Every export is documented and versioned with the package: a change is a
+ * breaking change of `@corral/sync`.
+ *
+ * @module
+ */
+import type { CapacityLimiter } from "./capacity_limiter.ts";
+import { limiterInternals } from "./_limiter_internals.ts";
+
+/**
+ * Queues `borrower` for a token of `limiter` without a promise and without
+ * a scope: `granted()` is called (once, synchronously, from whatever
+ * returned the token or raised `total`) when `borrower` holds a token, to
+ * be returned with `limiter.release(borrower)`. The queue is the limiter's
+ * own, FIFO with every other waiter; if a token is free and nobody waits,
+ * `granted()` is called before `waitForToken` returns.
+ *
+ * The returned function withdraws the wait: true if it was still waiting
+ * (it holds nothing and leaves no trace, rule 17), false if the token was
+ * already granted (then `borrower` holds it). A task group calls it when
+ * its scope is cancelled.
+ *
+ * @param limiter The limiter.
+ * @param borrower Who will hold the token.
+ * @param granted Called once the token is `borrower`'s.
+ * @returns Withdraws the wait.
+ * @throws {Error} If `borrower` already holds a token.
+ *
+ * @example Usage
+ * ```ts
+ * import { CapacityLimiter } from "@corral/sync";
+ * import { waitForToken } from "@corral/sync/plumbing";
+ * import assert from "node:assert/strict";
+ *
+ * const limiter = new CapacityLimiter(1);
+ * const log: string[] = [];
+ * waitForToken(limiter, "a", () => log.push("a"));
+ * const withdraw = waitForToken(limiter, "b", () => log.push("b"));
+ * assert.deepEqual(log, ["a"]);
+ * assert.equal(withdraw(), true); // b leaves the queue
+ * limiter.release("a");
+ * assert.deepEqual(log, ["a"]);
+ * assert.equal(limiter.borrowed, 0);
+ * ```
+ */
+export function waitForToken(
+  limiter: CapacityLimiter,
+  borrower: unknown,
+  granted: () => void,
+): () => boolean {
+  return limiterInternals.waitForToken(limiter, borrower, granted);
+}
