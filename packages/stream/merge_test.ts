@@ -34,9 +34,10 @@ Deno.test("merge: interleaves items as they arrive, ends when every source ended
 Deno.test("merge: one failing source cancels the others, which end before the error is thrown", async () => {
   await onClock(async () => {
     const log: string[] = [];
-    async function* failing() {
+    async function* failing(): AsyncGenerator<string> {
       await sleep(15);
-      throw new RangeError("source b");
+      if (seen.length >= 0) throw new RangeError("source b");
+      yield "never";
     }
     const seen: string[] = [];
     const error = await rejection((async () => {

@@ -27,14 +27,12 @@ export type Send<T> = (item: T) => Promise<void>;
 
 /**
  * The body of a producer: it sends items, and its return ends the stream.
- * It runs in its own task under its own scope (the second argument).
+ * It runs in its own task under its own scope (`currentScope()` inside
+ * it), a child of the consumer's.
  *
  * @typeParam T The items.
  */
-export type Producer<T> = (
-  send: Send<T>,
-  scope: CancelScope,
-) => void | Promise<void>;
+export type Producer<T> = (send: Send<T>) => void | Promise<void>;
 
 /** Options for {@linkcode produce}. */
 export interface ProduceOptions {
@@ -105,7 +103,7 @@ export interface SafeStream<T> extends AsyncIterable<T> {
  * `for await`) to end it at once.
  *
  * @typeParam T The items.
- * @param producer The producer: `async (send, scope) => { ... }`.
+ * @param producer The producer: `async (send) => { ... }`.
  * @param options The buffer size and the producer's name.
  * @returns An async iterable; each iteration runs the producer afresh.
  * @throws {TypeError} If `producer` is not a function (or is a generator
@@ -243,7 +241,7 @@ class Run<T> {
     runTask(
       scope,
       parent,
-      (scope) => this.producer(this.send, scope),
+      () => this.producer(this.send),
       this.#settle,
     );
   }

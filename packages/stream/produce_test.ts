@@ -10,6 +10,7 @@ import {
   sleep,
   sleepForever,
 } from "@corral/scope";
+import { currentScope, parentOf } from "@corral/scope/plumbing";
 import { Event } from "@corral/sync";
 import { taskGroup } from "@corral/taskgroup";
 import { Variable } from "jsr:@corral/context@0.1.0";
@@ -559,7 +560,9 @@ Deno.test("produce: the producer gets its own scope, a child of the consumer's",
     const outer = new CancelScope({ name: "consumer" });
     await outer.run(async () => {
       for await (
-        const name of produce<string>(async (send, scope) => {
+        const name of produce<string>(async (send) => {
+          const scope = currentScope()!;
+          assert.equal(parentOf(scope), outer);
           await send(scope.name);
         }, { name: "sensor" })
       ) assert.equal(name, "sensor");
