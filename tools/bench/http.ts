@@ -1,33 +1,44 @@
 // Copyright the corral authors. MIT license.
 /**
- * HTTP benchmark: one request through `handler()` against the same handler
- * on bare `Deno.serve`, over loopback, with a load generator in a separate
- * process (a small concurrent `fetch` loop; no `wrk` needed, so it runs
- * wherever Deno does).
+ * HTTP benchmark: what `@corral/http` costs a server. Side by side in one
+ * run, on `Deno.serve` and on `Bun.serve`:
+ *
+ * - `handler()` against the bare handler (`hello world`);
+ * - a Hono app with the `corral()` middleware against the same bare app.
  *
  * ```sh
- * deno run -A packages/interop/serve_bench.ts                 # table
- * deno run -A packages/interop/serve_bench.ts --json          # JSON
- * deno run -A packages/interop/serve_bench.ts --rounds 7 --duration 3000 --concurrency 64
+ * deno run -A tools/bench/http.ts                       # table
+ * deno run -A tools/bench/http.ts --json                # JSON
+ * deno run -A tools/bench/http.ts --runtimes deno --load fetch
+ * deno run -A tools/bench/http.ts --rounds 7 --duration 3000 --concurrency 64
  * ```
  *
- * The servers live in this process and are loaded in turn, alternating
- * round by round (bare, bare + signal, corral, bare, ...) so drift in the
- * machine's speed hits all alike. "+ signal" is the bare handler plus an
- * `abort` listener on `request.signal`, the part of `handler()`'s cost that
- * is Deno's, not corral's. Each round runs a fresh load process that warms up
- * for `--warmup` ms, then measures for `--duration` ms; the report gives
- * the median of the rounds' requests per second and p99 latency. The
- * target: corral within 10% of bare on both.
+ * Each runtime's servers live in a process of their own
+ * (`_http_server.ts`; Bun from npm through npx), so the load generator and
+ * the other runtime never share their event loop, and the server's CPU
+ * time is read per round from `/proc`. The load comes from `wrk` when it is
+ * installed (a C load generator, the lightest on the shared cores), else
+ * from a small concurrent `fetch` loop in a separate Deno process; nothing
+ * else is needed. Rounds alternate (Deno bare, Deno `handler()`, ..., Bun
+ * bare, ...), so drift in the machine's speed hits all alike; each round
+ * warms up for `--warmup` ms, then measures for `--duration` ms. The report
+ * gives the median of the rounds' requests per second and latencies. The
+ * target: corral within 5% of bare on requests/s and p99.
  *
- * Deno's legacy abort mode changes the "+ signal" row a lot (about 13 µs
- * of server CPU per request, against 2 to 4 µs without it). The workspace's
- * `deno.json` turns it off (`"unstable": ["no-legacy-abort"]`); to measure
- * Deno's default, run with `--no-config` and an import map for `@corral/*`.
+ * Deno runs with the workspace's `deno.json`, which turns the legacy abort
+ * off (`"unstable": ["no-legacy-abort"]`); `handler()` reads
+ * `request.signal` only for a request that outlives its first macrotask,
+ * which none of these does.
  *
  * @module
  */
-import { handler } from "./handler.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const SERVER = "tools/bench/_http_server.ts";
+const TSCONFIG = "tools/conformance/tsconfig.json";
+/** Pinned as in tools/conformance/main.ts. */
+const BUN = "bun@1.4.5";
+const HONO = "hono@4.13.23";
 
 /** What one round of load measured. */
 interface LoadResult {
@@ -42,13 +53,13 @@ interface LoadResult {
 }
 
 /**
- * The CPU time this process has used, in microseconds, from
- * `/proc/self/stat` (Linux; 10 ms ticks), or NaN elsewhere. Less sensitive
+ * The CPU time process `pid` has used, in microseconds, from
+ * `/proc/<pid>/stat` (Linux; 10 ms ticks), or NaN elsewhere. Less sensitive
  * than requests/s to other programs sharing the machine.
  */
-function processCpuMicros(): number {
+function processCpuMicros(pid: number): number {
   try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // Fields 14 and 15 of proc(5), utime and stime, after pid and comm.
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
@@ -63,6 +74,8 @@ interface Options {
   warmup: number;
   concurrency: number;
   json: boolean;
+  runtimes: string[];
+  load: "wrk" | "fetch";
 }
 
 function parseOptions(args: string[]): Options {
@@ -72,6 +85,8 @@ function parseOptions(args: string[]): Options {
     warmup: 500,
     concurrency: 32,
     json: false,
+    runtimes: ["deno", "bun"],
+    load: hasWrk() ? "wrk" : "fetch",
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -80,7 +95,14 @@ function parseOptions(args: string[]): Options {
     else if (arg === "--duration") options.duration = Number(args[++i]);
     else if (arg === "--warmup") options.warmup = Number(args[++i]);
     else if (arg === "--concurrency") options.concurrency = Number(args[++i]);
-    else throw new TypeError(`Cannot run benchmark: unknown argument ${arg}`);
+    else if (arg === "--runtimes") options.runtimes = args[++i]!.split(",");
+    else if (arg === "--load") {
+      const load = args[++i];
+      if (load !== "wrk" && load !== "fetch") {
+        throw new TypeError(`Cannot run benchmark: --load is wrk or fetch`);
+      }
+      options.load = load;
+    } else throw new TypeError(`Cannot run benchmark: unknown argument ${arg}`);
   }
   return options;
 }
@@ -140,7 +162,67 @@ function median(values: number[]): number {
     : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-async function runLoad(url: string, options: Options): Promise<LoadResult> {
+function hasWrk(): boolean {
+  try {
+    new Deno.Command("wrk", { args: ["-v"], stdout: "null", stderr: "null" })
+      .outputSync(); // runs: wrk is installed (it exits 1 after -v)
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `wrk`'s latency, `1.23ms` / `456.00us` / `1.02s`, in milliseconds. */
+function wrkMs(text: string): number {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
+  if (match === null) return NaN;
+  const value = Number(match[1]);
+  return match[2] === "us"
+    ? value / 1_000
+    : match[2] === "s"
+    ? value * 1_000
+    : value;
+}
+
+/** One round of `wrk`, after a warm-up run whose figures are dropped. */
+async function runWrk(url: string, options: Options): Promise<LoadResult> {
+  const run = (ms: number) =>
+    new Deno.Command("wrk", {
+      args: [
+        "-t1",
+        `-c${options.concurrency}`,
+        `-d${ms / 1_000}s`,
+        "--latency",
+        url,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+  await run(options.warmup);
+  const { code, stdout } = await run(options.duration);
+  if (code !== 0) throw new Error(`wrk failed with code ${code}`);
+  const text = new TextDecoder().decode(stdout);
+  const line = (label: string) =>
+    new RegExp(`^\\s*${label}\\s+(\\S+)`, "m").exec(text)?.[1] ?? "";
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? NaN);
+  const errors =
+    Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0) +
+    [...text.matchAll(/(connect|read|write|timeout) (\d+)/g)]
+      .reduce((sum, match) => sum + Number(match[2]), 0);
+  return {
+    requests,
+    seconds: options.duration / 1_000,
+    rps: Number(line("Requests/sec:")),
+    p50: wrkMs(line("50%")),
+    p99: wrkMs(line("99%")),
+    errors,
+  };
+}
+
+async function runFetchLoad(
+  url: string,
+  options: Options,
+): Promise<LoadResult> {
   const command = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -160,81 +242,108 @@ async function runLoad(url: string, options: Options): Promise<LoadResult> {
   return JSON.parse(new TextDecoder().decode(stdout)) as LoadResult;
 }
 
-/** The handler both servers run: as small as a real one gets. */
-function hello(): Response {
-  return new Response("hello world");
+/** A runtime's server process and the ports of its variants. */
+interface Servers {
+  runtime: string;
+  pid: number;
+  ports: Record<string, number>;
+  process: Deno.ChildProcess;
+  drained: Promise<void>;
 }
 
-/** The bare handler as an async function, which is what real handlers are. */
-async function helloAsync(): Promise<Response> {
-  return await hello();
-}
-
-/**
- * The bare handler plus the two reads `handler()` makes of every request:
- * the URL (the scope's name) and the timeout header. Deno materializes
- * both lazily, so a handler that never looks at them does not pay for them;
- * one that routes on its URL does, with or without corral.
- */
-function helloReadingUrlAndHeader(request: Request): Response {
-  if (request.url === "" || request.headers.get("corral-timeout") === "") {
-    throw new Error("unreachable");
+async function startServers(runtime: string): Promise<Servers> {
+  const [command, ...args] = runtime === "deno"
+    ? [Deno.execPath(), "run", "--allow-all", SERVER]
+    : [
+      "npx",
+      "--yes",
+      "-p",
+      BUN,
+      "-p",
+      HONO,
+      "bun",
+      "run",
+      "--tsconfig-override",
+      TSCONFIG,
+      SERVER,
+    ];
+  const child = new Deno.Command(command!, {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${runtime}: the servers did not start`);
+    text += value;
   }
-  return hello();
+  // Keep reading (and dropping) what it prints, so that it never blocks.
+  const drained = (async () => {
+    while (!(await reader.read()).done);
+  })();
+  const { ports, pid } = JSON.parse(text.slice(text.indexOf(" ") + 1)) as {
+    ports: Record<string, number>;
+    pid: number;
+  };
+  return { runtime, pid, ports, process: child, drained };
 }
 
-/**
- * The bare handler plus what `handler()` must do to see a disconnect:
- * listen on `request.signal` while it runs. It shows how much of the
- * difference is Deno's signal (made on first access, and aborted after
- * every response in legacy mode) rather than corral's scope.
- */
-function helloWatchingSignal(request: Request): Response {
-  const onAbort = () => {};
-  request.signal.addEventListener("abort", onAbort, { once: true });
+async function stopServers(servers: Servers): Promise<void> {
   try {
-    return hello();
-  } finally {
-    request.signal.removeEventListener("abort", onAbort);
+    Deno.kill(servers.pid, "SIGTERM");
+  } catch {
+    // Gone already.
   }
+  await servers.process.status;
+  await servers.drained;
 }
+
+/** Each comparison: the variant, and the baseline it is measured against. */
+const COMPARISONS = [["handler()", "bare"], [
+  "hono + corral()",
+  "hono",
+]] as const;
+const VARIANTS = ["bare", "handler()", "hono", "hono + corral()"];
+const TARGET = 0.05;
 
 async function main(options: Options): Promise<void> {
-  const listen = { hostname: "127.0.0.1", port: 0, onListen() {} };
-  const servers = {
-    "Deno.serve": Deno.serve(listen, hello),
-    "async fn": Deno.serve(listen, helloAsync),
-    "+ url, hdr": Deno.serve(listen, helloReadingUrlAndHeader),
-    "+ signal": Deno.serve(listen, helloWatchingSignal),
-    "handler()": Deno.serve(listen, handler(hello)),
-  };
-  const results: Record<string, LoadResult[]> = Object.fromEntries(
-    Object.keys(servers).map((name) => [name, []]),
-  );
+  const running: Servers[] = [];
+  const results: Record<string, LoadResult[]> = {};
   try {
+    for (const runtime of options.runtimes) {
+      running.push(await startServers(runtime));
+    }
     for (let round = 0; round < options.rounds; round++) {
-      for (const [name, server] of Object.entries(servers)) {
-        const url = `http://127.0.0.1:${server.addr.port}/hello`;
-        const cpuBefore = processCpuMicros();
-        const result = await runLoad(url, options);
-        // The whole round (warm-up included) over every request answered.
-        const answered = result.requests *
-          (options.warmup + options.duration) / options.duration;
-        result.cpuPerRequest = (processCpuMicros() - cpuBefore) / answered;
-        results[name]!.push(result);
-        console.error(
-          `round ${round + 1}/${options.rounds} ${name.padEnd(10)} ${
-            result.rps.toFixed(0)
-          } req/s, p99 ${result.p99.toFixed(2)} ms, server CPU ${
-            result.cpuPerRequest.toFixed(1)
-          } µs/req, errors ${result.errors}`,
-        );
+      for (const servers of running) {
+        for (const variant of VARIANTS) {
+          const key = `${servers.runtime} ${variant}`;
+          const url = `http://127.0.0.1:${servers.ports[variant]}/hello`;
+          const cpuBefore = processCpuMicros(servers.pid);
+          const result = options.load === "wrk"
+            ? await runWrk(url, options)
+            : await runFetchLoad(url, options);
+          // The whole round (warm-up included) over every request answered.
+          const answered = result.requests *
+            (options.warmup + options.duration) / options.duration;
+          result.cpuPerRequest = (processCpuMicros(servers.pid) - cpuBefore) /
+            answered;
+          (results[key] ??= []).push(result);
+          console.error(
+            `round ${round + 1}/${options.rounds} ${key.padEnd(23)} ${
+              result.rps.toFixed(0)
+            } req/s, p99 ${result.p99.toFixed(2)} ms, server CPU ${
+              result.cpuPerRequest.toFixed(1)
+            } µs/req, errors ${result.errors}`,
+          );
+        }
       }
     }
   } finally {
-    await Promise.all(
-      Object.values(servers).map((server) => server.shutdown()),
-    );
+    await Promise.all(running.map(stopServers));
   }
   const summary = Object.fromEntries(
     Object.entries(results).map(([name, rounds]) => [name, {
@@ -246,43 +355,60 @@ async function main(options: Options): Promise<void> {
       rounds: rounds.length,
     }]),
   );
-  const bare = summary["Deno.serve"]!, corral = summary["handler()"]!;
-  const verdict = {
-    rpsRatio: corral.rps / bare.rps,
-    p99Ratio: corral.p99 / bare.p99,
-    cpuRatio: corral.cpuPerRequest / bare.cpuPerRequest,
-    withinTarget: corral.rps >= 0.9 * bare.rps && corral.p99 <= 1.1 * bare.p99,
-  };
+  const verdicts = options.runtimes.flatMap((runtime) =>
+    COMPARISONS.map(([variant, baseline]) => {
+      const ours = summary[`${runtime} ${variant}`]!;
+      const theirs = summary[`${runtime} ${baseline}`]!;
+      return {
+        runtime,
+        variant,
+        baseline,
+        rpsRatio: ours.rps / theirs.rps,
+        p99Ratio: ours.p99 / theirs.p99,
+        cpuRatio: ours.cpuPerRequest / theirs.cpuPerRequest,
+        cpuExtra: ours.cpuPerRequest - theirs.cpuPerRequest,
+        withinTarget: ours.rps >= (1 - TARGET) * theirs.rps &&
+          ours.p99 <= (1 + TARGET) * theirs.p99,
+      };
+    })
+  );
   if (options.json) {
-    console.log(JSON.stringify({ options, summary, verdict }, null, 2));
+    console.log(JSON.stringify({ options, summary, verdicts }, null, 2));
     return;
   }
   console.log(
-    `\nhandler() vs bare Deno.serve, loopback, ${options.concurrency} connections, ` +
-      `median of ${options.rounds} rounds of ${options.duration} ms\n`,
+    `\n@corral/http vs bare servers, loopback, load from ${options.load}, ` +
+      `${options.concurrency} connections, median of ${options.rounds} rounds of ${options.duration} ms\n`,
   );
   console.log(
-    "| server     |   req/s |  p50 ms |  p99 ms | server CPU µs/req | errors |",
+    "| server                  |   req/s |  p50 ms |  p99 ms | server CPU µs/req | errors |",
   );
   console.log(
-    "| ---------- | ------: | ------: | ------: | ----------------: | -----: |",
+    "| ----------------------- | ------: | ------: | ------: | ----------------: | -----: |",
   );
   for (const [name, s] of Object.entries(summary)) {
     console.log(
-      `| ${name.padEnd(10)} | ${s.rps.toFixed(0).padStart(7)} | ${
+      `| ${name.padEnd(23)} | ${s.rps.toFixed(0).padStart(7)} | ${
         s.p50.toFixed(2).padStart(7)
       } | ${s.p99.toFixed(2).padStart(7)} | ${
         s.cpuPerRequest.toFixed(1).padStart(17)
       } | ${String(s.errors).padStart(6)} |`,
     );
   }
-  console.log(
-    `\nhandler(): ${(verdict.rpsRatio * 100).toFixed(1)}% of the requests/s, ` +
-      `${(verdict.p99Ratio * 100).toFixed(1)}% of the p99, ` +
-      `${(verdict.cpuRatio * 100).toFixed(1)}% of the server CPU per request: ${
-        verdict.withinTarget ? "within" : "OUTSIDE"
-      } the 10% target`,
-  );
+  console.log("");
+  for (const v of verdicts) {
+    console.log(
+      `${v.runtime} ${v.variant} vs ${v.baseline}: ${
+        (v.rpsRatio * 100).toFixed(1)
+      }% of the requests/s, ` +
+        `${(v.p99Ratio * 100).toFixed(1)}% of the p99, ` +
+        `${(v.cpuRatio * 100).toFixed(1)}% of the server CPU per request (${
+          v.cpuExtra >= 0 ? "+" : ""
+        }${v.cpuExtra.toFixed(1)} µs): ${
+          v.withinTarget ? "within" : "OUTSIDE"
+        } the 5% target`,
+    );
+  }
 }
 
 if (import.meta.main) {

@@ -1,0 +1,99 @@
+// Copyright the corral authors. MIT license.
+/**
+ * The servers of `http.ts`, in a process of their own so that the load
+ * generator and the other runtime do not share its event loop, and its CPU
+ * time can be read per round. Runs on Deno (`Deno.serve`) or Bun
+ * (`Bun.serve`), one server per variant, each on 127.0.0.1 port 0, and
+ * prints one line, `PORTS {"bare": 1234, ...}`, then serves until killed.
+ *
+ * Variants, each answering `hello world`:
+ * - `bare`: the handler alone, as the runtime calls it;
+ * - `bare + url, header`: the same, reading its URL and one header, as a
+ *   handler that routes or checks a token does (Deno makes both lazily,
+ *   so a handler that never looks at them does not pay for them);
+ * - `handler()`: `bare` through `@corral/http`'s `handler()` (which reads
+ *   the URL for the scope's name and the deadline headers);
+ * - `hono`: a Hono app with one route;
+ * - `hono + header`: the same route reading one header;
+ * - `hono + corral()`: `hono` with the `corral()` middleware.
+ *
+ * On Bun, Hono is loaded from the `node_modules` npx made (`npx -p hono`),
+ * found through its `.bin` on `PATH`.
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { handler } from "@corral/http";
+import { corral } from "@corral/http/hono";
+
+type HonoModule = typeof import("npm:hono@4.13.23");
+
+interface Runtime {
+  Deno?: {
+    serve(
+      options: { port: number; hostname: string; onListen(): void },
+      fetch: (request: Request) => Response | Promise<Response>,
+    ): { addr: { port: number } };
+  };
+  Bun?: {
+    serve(options: {
+      port: number;
+      hostname: string;
+      fetch: (request: Request) => Response | Promise<Response>;
+    }): { port: number };
+  };
+}
+
+async function loadHono(): Promise<HonoModule> {
+  if ((globalThis as Runtime).Deno) return await import("npm:hono@4.13.23");
+  const bin = (process.env.PATH ?? "").split(":").find((dir) =>
+    dir.includes("_npx") && dir.endsWith("/node_modules/.bin")
+  );
+  if (bin === undefined) throw new Error("start Bun with npx -p hono");
+  const require = createRequire(`${bin.slice(0, -".bin".length)}package.json`);
+  return await import(pathToFileURL(require.resolve("hono")).href);
+}
+
+/** The handler every variant runs: as small as a real one gets. */
+function hello(): Response {
+  return new Response("hello world");
+}
+
+const { Hono } = await loadHono();
+const bareHono = new Hono();
+bareHono.get("/hello", (c) => c.text("hello world"));
+const headerHono = new Hono();
+headerHono.get(
+  "/hello",
+  (c) => c.text(c.req.header("authorization") ?? "hello world"),
+);
+const corralHono = new Hono();
+corralHono.use(corral());
+corralHono.get("/hello", (c) => c.text("hello world"));
+
+const variants: Record<
+  string,
+  (request: Request) => Response | Promise<Response>
+> = {
+  "bare": hello,
+  "bare + url, header": (request) =>
+    request.url === "" || request.headers.get("authorization") !== null
+      ? new Response(null, { status: 400 })
+      : hello(),
+  "handler()": handler(hello),
+  "hono": (request) => bareHono.fetch(request),
+  "hono + header": (request) => headerHono.fetch(request),
+  "hono + corral()": (request) => corralHono.fetch(request),
+};
+
+const runtime = globalThis as Runtime;
+const ports: Record<string, number> = {};
+for (const [name, fetch] of Object.entries(variants)) {
+  const listen = { port: 0, hostname: "127.0.0.1" };
+  ports[name] = runtime.Deno
+    ? runtime.Deno.serve({ ...listen, onListen() {} }, fetch).addr.port
+    : runtime.Bun!.serve({ ...listen, fetch }).port;
+}
+process.stdout.write(`PORTS ${JSON.stringify({ ports, pid: process.pid })}\n`);
