@@ -14,8 +14,11 @@ import {
   runTask,
   runUnder,
   setOwner,
+  show,
   stateOf,
 } from "@corral/scope/plumbing";
+import { CapacityLimiter } from "@corral/sync";
+import { waitForToken } from "@corral/sync/plumbing";
 import { settleTask, Task } from "./task.ts";
 import { TaskGroupError } from "./task_group_error.ts";
 import {
@@ -35,6 +38,17 @@ export interface TaskGroupOptions {
    * A positive integer. @default {undefined} (no limit)
    */
   limit?: number;
+  /**
+   * A `CapacityLimiter` the group's tasks take their slots from, shared
+   * with whatever else uses it (a limit per upstream host across every
+   * request's group). A task waits in spawn order for a token, holds it
+   * (borrowed by its `Task`, the limiter's default borrower inside the
+   * task, so `limiter.run()` there is the "already holds a token" error,
+   * not a wait for itself) while its function runs, and returns it when it
+   * settles. `limit: n` is a private `CapacityLimiter(n)`; give one or the
+   * other. @default {undefined} (no limit)
+   */
+  limiter?: CapacityLimiter;
 }
 
 /** Options for {@linkcode TaskGroup.spawn} and {@linkcode TaskGroup.start}. */
@@ -92,13 +106,26 @@ let runGroup: <T>(
 export class TaskGroup {
   readonly #name: string;
   readonly #scope: CancelScope;
-  readonly #limit: number;
+  /** Where slots come from: `options.limiter`, or a private one for `limit`. */
+  readonly #limiter: CapacityLimiter | undefined;
+  /** The tasks holding a token of `#limiter` (each borrows for itself). */
+  readonly #holders: Set<Task<unknown>> | undefined;
+  /**
+   * Whether `#limiter` is shared (`options.limiter`). A private one (from
+   * `limit`) gets its tokens back only from this group's tasks, whose
+   * settling launches the queue: its head needs no place in its queue.
+   */
+  readonly #sharedLimiter: boolean;
+  /** Withdraws the queue head's place in the limiter's queue, if it has one. */
+  #withdraw: (() => boolean) | undefined;
+  /** The limiter granted the queue head its token; it launches next. */
+  #headHasToken = false;
   /** Tasks spawned and not yet settled, queued ones and pending starts included. */
   #unsettled = 0;
-  /** Tasks whose function is running (counts against `#limit`). */
+  /** Tasks whose function is running. */
   #active = 0;
-  /** Tasks waiting for a slot under `#limit`, in spawn order. */
-  #queue: (() => void)[] = [];
+  /** Tasks waiting for a slot of `#limiter`, in spawn order. */
+  #queue: { task: Task<unknown>; launch: () => void }[] = [];
   /**
    * Whether the group's scope will launch the queue when it is cancelled:
    * registered once, the first time a task is queued, for the group's whole
@@ -129,8 +156,28 @@ export class TaskGroup {
     const name = checkName("create task group", options?.name);
     const limit = options?.limit;
     checkLimit(`create task group${label(name)}`, limit);
+    const limiter = options?.limiter;
+    if (limiter !== undefined && !(limiter instanceof CapacityLimiter)) {
+      throw new TypeError(
+        `Cannot create task group${
+          label(name)
+        }: 'limiter' must be a CapacityLimiter: current value is ${
+          show(limiter)
+        }`,
+      );
+    }
+    if (limiter !== undefined && limit !== undefined) {
+      throw new TypeError(
+        `Cannot create task group${
+          label(name)
+        }: give 'limit' or 'limiter', not both`,
+      );
+    }
     this.#name = name;
-    this.#limit = limit ?? Infinity;
+    this.#limiter = limiter ??
+      (limit === undefined ? undefined : new CapacityLimiter(limit));
+    this.#holders = this.#limiter === undefined ? undefined : new Set();
+    this.#sharedLimiter = limiter !== undefined;
     this.#scope = new CancelScope({ name: this.#name });
     setOwner(this.#scope, this);
   }
@@ -184,13 +231,17 @@ export class TaskGroup {
       new CancelScope(name === "" ? undefined : { name }),
     );
     this.#unsettled++;
-    if (this.#hasFreeSlot()) this.#launch(task, fn);
+    if (this.#hasFreeSlot(task)) this.#launch(task, fn);
     else {
       // Rule 14: a waiting task is launched later by whoever frees a slot
-      // (a settling task, or the group's cancellation), so it keeps the
-      // context of this spawn() call rather than running in the launcher's.
+      // (a settling task, the limiter, or the group's cancellation), so it
+      // keeps the context of this spawn() call rather than the launcher's.
       const context = new Snapshot();
-      this.#queue.push(() => context.run(() => this.#launch(task, fn)));
+      this.#queue.push({
+        task,
+        launch: () => context.run(() => this.#launch(task, fn)),
+      });
+      this.#askForToken();
     }
     return task;
   }
@@ -206,7 +257,8 @@ export class TaskGroup {
    * A `start()` is never queued behind the group's `limit`: the caller
    * waits for readiness, and a task holding the last slot that starts
    * another would wait for a slot it holds itself. The started task counts
-   * against the limit while it runs. Calling `started()` twice, or after
+   * against the limit while it runs if a token is free (it never waits for
+   * one). Calling `started()` twice, or after
    * the task ended, throws.
    *
    * @typeParam V The value passed to `started`.
@@ -244,6 +296,12 @@ export class TaskGroup {
     const task = new Task<unknown>(new CancelScope({ name }));
     this.#unsettled++;
     this.#active++;
+    if (
+      this.#limiter !== undefined && !isCancelled(this.#scope) &&
+      this.#limiter.tryAcquire(task)
+    ) {
+      this.#holders!.add(task);
+    }
     return new Promise<V>((resolve, reject) => {
       // "starting": runs under the caller; "moved": belongs to the group;
       // "unmoved": started() while the caller was cancelled, so (as in
@@ -347,21 +405,54 @@ export class TaskGroup {
   /**
    * Whether a task spawned now may run at once. A cancelled group runs it at
    * once, past the limit: the task goes to its first checkpoint, which
-   * throws, so its `finally` blocks run (rule 12). When the answer is no,
-   * the caller queues the task; the first in the queue arranges for the
-   * whole queue to be launched if the group is cancelled.
+   * throws, so its `finally` blocks run (rule 12), and holds no token.
+   * Otherwise it takes a token if one is free and no task of the group is
+   * queued before it. When the answer is no, the caller queues the task;
+   * the first in the queue arranges for the whole queue to be launched if
+   * the group is cancelled (its place in the limiter's queue is withdrawn
+   * then: it holds nothing, rule 17).
    */
-  #hasFreeSlot(): boolean {
-    if (this.#active < this.#limit || isCancelled(this.#scope)) return true;
+  #hasFreeSlot(borrower: Task<unknown>): boolean {
+    const limiter = this.#limiter;
+    if (limiter === undefined || isCancelled(this.#scope)) return true;
+    if (
+      this.#queueHead === this.#queue.length && limiter.tryAcquire(borrower)
+    ) {
+      this.#holders!.add(borrower);
+      return true;
+    }
     if (!this.#queueWatched) {
       this.#queueWatched = true;
       onCancelled(this.#scope, () => {
         this.#launchAll = true;
-        this.#launchQueued(Infinity);
+        this.#withdraw?.();
+        this.#withdraw = undefined;
+        this.#launchQueued();
       });
     }
     return false;
   }
+
+  /** Puts the queue head in the limiter's queue, unless it is there. */
+  #askForToken(): void {
+    if (
+      !this.#sharedLimiter || this.#withdraw !== undefined ||
+      this.#headHasToken || this.#launchAll ||
+      this.#queueHead === this.#queue.length
+    ) return;
+    this.#withdraw = waitForToken(
+      this.#limiter!,
+      this.#queue[this.#queueHead]!.task,
+      this.#tokenGranted,
+    );
+  }
+
+  /** The limiter gave the queue head its token (one callback per group). */
+  #tokenGranted = (): void => {
+    this.#withdraw = undefined;
+    this.#headHasToken = true;
+    this.#launchQueued();
+  };
 
   #launch<R>(task: Task<R>, fn: (scope: CancelScope) => R | Promise<R>): void {
     this.#active++;
@@ -380,12 +471,12 @@ export class TaskGroup {
    * synchronously settles inside `launch()`, and launching the next one
    * from there would nest one stack frame per queued task.
    */
-  #launchQueued(limit: number): void {
+  #launchQueued(): void {
     if (this.#queueHead === this.#queue.length) return; // nothing queued
     if (this.#launching) return; // the loop below goes on
     this.#launching = true;
     try {
-      this.#launchWhileFree(limit);
+      this.#launchWhileFree();
     } finally {
       this.#launching = false;
     }
@@ -395,15 +486,29 @@ export class TaskGroup {
   /** Set when the group is cancelled: the limit no longer holds (rule 12). */
   #launchAll = false;
 
-  #launchWhileFree(limit: number): void {
+  #launchWhileFree(): void {
     const queue = this.#queue;
-    while (
-      this.#queueHead < queue.length &&
-      (this.#active < limit || this.#launchAll)
-    ) {
-      const launch = queue[this.#queueHead]!;
-      queue[this.#queueHead++] = undefined!;
-      launch();
+    for (;;) {
+      while (this.#queueHead < queue.length) {
+        const next = queue[this.#queueHead]!;
+        let token = this.#headHasToken;
+        this.#headHasToken = false;
+        if (!token && !this.#launchAll) {
+          // FIFO: a head waiting in the limiter's queue is not overtaken.
+          if (
+            this.#withdraw !== undefined ||
+            !this.#limiter!.tryAcquire(next.task)
+          ) break;
+          token = true;
+        }
+        if (token) this.#holders!.add(next.task);
+        queue[this.#queueHead++] = undefined!;
+        next.launch();
+      }
+      // The new head joins the limiter's queue; granted at once (a stale
+      // waiter ahead of it was skipped), it launches in this loop too.
+      this.#askForToken();
+      if (!this.#headHasToken || this.#queueHead === queue.length) break;
     }
     if (this.#queueHead === queue.length) {
       queue.length = 0;
@@ -434,11 +539,15 @@ export class TaskGroup {
     // looks at the outcome (a user value) or wakes user code.
     this.#active--;
     this.#unsettled--;
+    const heldToken = this.#holders?.delete(task) === true;
     settleTask(task, failed, outcome);
     if (!quiet && failed) {
       this.#recordFailure(outcome, `task${label(task.name)}`);
     }
-    this.#launchQueued(this.#limit);
+    // The token goes to the limiter's longest waiter: this group's queue
+    // head, or another group's task.
+    if (heldToken) this.#limiter!.release(task);
+    this.#launchQueued();
     this.#finishIfDone();
   }
 
@@ -524,11 +633,13 @@ export class TaskGroup {
  *
  * @typeParam T The body's value.
  * @param body Receives the group; may spawn and start tasks.
- * @param options The group's name and limit.
+ * @param options The group's name, and its limit or limiter.
  * @returns The body's value (or `undefined` after `cancel()`).
  * @throws {TaskGroupError} If the body or a task failed.
  * @throws {TypeError} If `body` is not a function.
  * @throws {RangeError} If `limit` is not a positive integer.
+ * @throws {TypeError} If `limiter` is not a `CapacityLimiter`, or both
+ * `limit` and `limiter` are given.
  *
  * @example Usage
  * ```ts
