@@ -31,9 +31,13 @@ const actor = fc.record({
 const program = fc.record({
   capacity: fc.constantFrom(0, 1, 3, Infinity),
   total: fc.integer({ min: 1, max: 3 }),
-  nodes: fc.array(fc.record({ parent: fc.nat(), cancelAt: maybe(30) }), {
-    maxLength: 4,
-  }),
+  nodes: fc.array(
+    fc.record({ parent: fc.nat(), cancelAt: maybe(30), limited: fc.boolean() }),
+    {
+      maxLength: 4,
+    },
+  ),
+  groupLimit: fc.integer({ min: 1, max: 3 }),
   actors: fc.array(actor, { minLength: 1, maxLength: 8 }),
 });
 
@@ -43,6 +47,8 @@ async function check(p: Program): Promise<void> {
   const [sender, receiver] = openChannel<number>(p.capacity);
   const lock = new Lock();
   const limiter = new CapacityLimiter(p.total);
+  // Shared by the groups marked `limited` (taskGroup's `limiter` option).
+  const groupLimiter = new CapacityLimiter(p.groupLimit);
   const sent = new Set<number>();
   const received: number[] = [];
   let nextItem = 0, inLock = 0;
@@ -70,6 +76,7 @@ async function check(p: Program): Promise<void> {
   };
 
   const runActor = async (a: Program["actors"][number]) => {
+    assert.ok(groupLimiter.borrowed <= p.groupLimit, "group limit held");
     for (let i = 0; i < a.count; i++) {
       if (a.kind === "producer") {
         const item = nextItem++;
@@ -96,7 +103,12 @@ async function check(p: Program): Promise<void> {
     }
     for (let k = 0; k < p.nodes.length; k++) {
       if (p.nodes[k]!.parent % (k + 1) === id) {
-        group.spawn(() => taskGroup((child) => runNode(k + 1, child)));
+        group.spawn(() =>
+          taskGroup(
+            (child) => runNode(k + 1, child),
+            p.nodes[k]!.limited ? { limiter: groupLimiter } : undefined,
+          )
+        );
       }
     }
     for (const a of p.actors) {
@@ -141,6 +153,9 @@ async function check(p: Program): Promise<void> {
   assert.equal(lock.statistics().tasksWaiting, 0);
   assert.equal(limiter.borrowed, 0, "no token leaked");
   assert.equal(limiter.statistics().tasksWaiting, 0);
+  assert.equal(groupLimiter.borrowed, 0, "no group slot leaked");
+  assert.equal(groupLimiter.statistics().tasksWaiting, 0);
+  assert.ok(groupLimiter.statistics().total === p.groupLimit);
 }
 
 const totals = { sent: 0, attempted: 0 };
