@@ -12,6 +12,7 @@ export {
   Fiber,
   Queue,
   Semaphore as EffectSemaphore,
+  Stream,
 } from "npm:effect@4.1.0";
 export { Mutex, Semaphore as AsyncMutexSemaphore } from "npm:async-mutex@0.5.0";
 export { default as pLimit } from "npm:p-limit@7.3.1";

@@ -45,6 +45,7 @@ const CASE_FILES = [
   "cases/checkpoint.ts",
   "cases/scope_enter.ts",
   "cases/sync.ts",
+  "cases/stream.ts",
 ];
 
 interface Options {
