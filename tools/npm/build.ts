@@ -39,6 +39,7 @@ export const OUT = new URL("../../build/npm/", import.meta.url);
 
 const ROOT = new URL("../../", import.meta.url);
 const TYPESCRIPT = "typescript@5.9.3";
+const NODE_TYPES = "@types/node@20";
 
 /** The oldest Node the packages support: `process.getBuiltinModule`. */
 export const NODE_ENGINE = ">=20.16";
@@ -51,13 +52,17 @@ export interface PackageInfo {
   version: string;
   /** Subpath (`"."`, `"./race"`) → source file (`"./race.ts"`). */
   exports: Record<string, string>;
-  /** The workspace packages it imports (`@corral/scope`). */
+  /**
+   * The workspace packages its published code imports (`@corral/scope`),
+   * read from the compiled files by `build`; `deno.json` may declare more
+   * (a package for doc examples only).
+   */
   siblings: string[];
   /** Globs of files left out of the published package. */
   exclude: string[];
 }
 
-/** Every package under `packages/`, in dependency order. */
+/** Every package under `packages/`, by name. */
 export async function readPackages(): Promise<PackageInfo[]> {
   const found: PackageInfo[] = [];
   for await (const entry of Deno.readDir(new URL("packages/", ROOT))) {
@@ -86,28 +91,55 @@ export async function readPackages(): Promise<PackageInfo[]> {
       exports: typeof config.exports === "string"
         ? { ".": config.exports }
         : config.exports ?? {},
-      siblings: Object.keys(config.imports ?? {}).filter((name) =>
-        name.startsWith("@corral/")
-      ),
+      siblings: [],
       exclude: config.publish?.exclude ?? [],
     });
   }
-  // Dependencies first (a stable topological order, by name otherwise).
-  found.sort((a, b) => a.name.localeCompare(b.name));
-  const ordered: PackageInfo[] = [];
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The `@corral/*` packages that the compiled code of `dir` imports (its
+ * `.js` and `.d.ts` files, code lines only), without itself.
+ */
+async function importedSiblings(dir: URL, self: string): Promise<string[]> {
+  const found = new Set<string>();
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || !/\.(js|d\.ts)$/.test(entry.name)) continue;
+    const text = await Deno.readTextFile(new URL(entry.name, dir));
+    for (const line of text.split("\n")) {
+      if (/^\s*(?:\/\/|\/\*|\*)/.test(line)) continue;
+      for (
+        const match of line.matchAll(
+          /(?:from|import)\s*\(?\s*"(@corral\/[^/"]+)[^"]*"/g,
+        )
+      ) {
+        if (match[1] !== self) found.add(match[1]!);
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+/** Fails when the packages' imports form a cycle (a layering mistake). */
+function checkNoCycle(packages: PackageInfo[]): void {
+  const done = new Set<string>();
   const visit = (info: PackageInfo, path: string[]) => {
-    if (ordered.includes(info)) return;
+    if (done.has(info.name)) return;
     if (path.includes(info.name)) {
-      throw new Error(`Cannot build: a dependency cycle ${path.join(" → ")}`);
+      throw new Error(
+        `Cannot build: the packages import each other in a cycle: ${
+          [...path, info.name].join(" → ")
+        }`,
+      );
     }
     for (const sibling of info.siblings) {
-      const dependency = found.find((p) => p.name === sibling);
+      const dependency = packages.find((p) => p.name === sibling);
       if (dependency !== undefined) visit(dependency, [...path, info.name]);
     }
-    ordered.push(info);
+    done.add(info.name);
   };
-  for (const info of found) visit(info, []);
-  return ordered;
+  for (const info of packages) visit(info, []);
 }
 
 /** Whether `file` (a name in the package's directory) is published. */
@@ -190,7 +222,7 @@ async function run(cmd: string, args: string[], cwd: URL): Promise<void> {
   }
 }
 
-/** Builds every package into `OUT`; returns them in dependency order. */
+/** Builds every package into `OUT`; returns them by name. */
 export async function build(): Promise<PackageInfo[]> {
   const packages = await readPackages();
   for (const info of packages) {
@@ -209,7 +241,7 @@ export async function build(): Promise<PackageInfo[]> {
 
   // The Deno namespace, for the sources that use it (a fetch handler's
   // server, the context slot), beside TypeScript's DOM lib for the web
-  // APIs. `deno types` names Deno's own libs, which tsc does not know, and
+  // APIs and Node's types (installed below) for `node:` built-ins. `deno types` names Deno's own libs, which tsc does not know, and
   // turns the default libs off: both references are dropped.
   const denoTypes = new TextDecoder().decode(
     (await new Deno.Command(Deno.execPath(), { args: ["types"] }).output())
@@ -247,7 +279,7 @@ export async function build(): Promise<PackageInfo[]> {
       module: "ESNext",
       moduleResolution: "bundler",
       lib: ["ESNext", "DOM", "DOM.Iterable"],
-      types: [],
+      types: ["node"],
       strict: true,
       noImplicitOverride: true,
       noUncheckedIndexedAccess: true,
@@ -268,6 +300,16 @@ export async function build(): Promise<PackageInfo[]> {
     new URL("tsconfig.json", OUT),
     JSON.stringify(tsconfig, null, 2),
   );
+  // Node's types, for the sources that import `node:` built-ins (workers).
+  await run("npm", [
+    "install",
+    "--no-save",
+    "--no-package-lock",
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+    NODE_TYPES,
+  ], OUT);
   await run(
     "npx",
     ["--yes", "-p", TYPESCRIPT, "tsc", "-p", "tsconfig.json"],
@@ -275,6 +317,25 @@ export async function build(): Promise<PackageInfo[]> {
   );
   await Deno.remove(new URL("deno.d.ts", OUT));
   await Deno.remove(new URL("tsconfig.json", OUT));
+  await Deno.remove(new URL("node_modules", OUT), { recursive: true });
+  await Deno.remove(new URL("package.json", OUT)).catch(() => {});
+
+  for (const info of packages) {
+    info.siblings = await importedSiblings(
+      new URL(`${info.dir}/`, OUT),
+      info.name,
+    );
+    const unknown = info.siblings.filter((name) =>
+      !packages.some((p) => p.name === name)
+    );
+    if (unknown.length > 0) {
+      throw new Error(
+        `Cannot build ${info.name}: it imports ${unknown.join(", ")}, ` +
+          "which is not a package of this workspace",
+      );
+    }
+  }
+  checkNoCycle(packages);
 
   for (const info of packages) {
     const dir = new URL(`${info.dir}/`, OUT);
