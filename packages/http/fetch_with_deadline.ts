@@ -10,6 +10,8 @@ import {
 } from "./deadline_header.ts";
 import { checkDuration, checkOptions, checkSignal, show } from "./_validate.ts";
 
+export type { TimeoutHeader };
+
 /** Options for {@linkcode fetchWithDeadline}: `fetch`'s, and two more. */
 export interface FetchWithDeadlineInit extends RequestInit {
   /**

@@ -4,6 +4,8 @@ import type { TimeoutHeader } from "./deadline_header.ts";
 import { handleRequest, toRequestConfig } from "./_request.ts";
 import { checkCallback } from "./_validate.ts";
 
+export type { TimeoutHeader };
+
 /**
  * What a fetch-handler runtime passes after the request: in Deno, the
  * `ServeHandlerInfo` (remote address, `completed`); in Bun, the server.

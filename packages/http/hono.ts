@@ -25,6 +25,7 @@
 import { Cancelled, type CancelScope } from "@corral/scope";
 import { currentScope, runRootLike } from "@corral/scope/plumbing";
 import type { HandlerOptions } from "./handler.ts";
+import type { TimeoutHeader } from "./deadline_header.ts";
 import { failureResponse } from "./_answer.ts";
 import {
   cancelledResponse,
@@ -33,6 +34,8 @@ import {
   requestTimeout,
   toRequestConfig,
 } from "./_request.ts";
+
+export type { HandlerOptions, TimeoutHeader };
 
 /**
  * What {@linkcode corral} puts in Hono's context: declare it as the app's
