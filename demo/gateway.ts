@@ -13,12 +13,19 @@
  *   each upstream, and an attempt that no longer fits is skipped.
  * - The request id travels in the context: the attempt tasks `race` spawns
  *   see it, and forward it to the upstreams in a header.
+ * - A limit per upstream across all requests: one `CapacityLimiter` per
+ *   upstream, shared by every request's attempts (at most
+ *   `UPSTREAM_LIMIT` calls in flight to each). An attempt waits for a
+ *   token in line; cancelling it (its race was won, its client left) takes
+ *   it out of the line without a trace, and the task tree shows who waits
+ *   (`waiting on limiter "upstream-a"`).
  *
  * @module
  */
 import { fetchWithDeadline, remainingTime } from "@corral/http";
 import type { RequestContext } from "@corral/http";
 import { Cancelled } from "@corral/scope";
+import { CapacityLimiter } from "@corral/sync";
 import { race, type TaskGroup } from "@corral/taskgroup";
 import { log, ms, REQUEST_ID_HEADER, requestId } from "./log.ts";
 import { type Server, startServer } from "./server.ts";
@@ -29,6 +36,8 @@ export const STAGGER_MS = 300;
 const MIN_ATTEMPT_MS = 100;
 /** Sent deadlines are this much shorter, so the callee gives up first. */
 const OFFSET_MS = 50;
+/** At most this many calls in flight to each upstream, across all requests. */
+export const UPSTREAM_LIMIT = 3;
 
 /** Starts the gateway in front of `upstreams`. */
 export function startGateway(
@@ -36,14 +45,24 @@ export function startGateway(
   upstreams: readonly Server[],
   gracePeriod: number,
 ): Promise<Server> {
+  const limited = upstreams.map((upstream) => ({
+    upstream,
+    limiter: new CapacityLimiter(UPSTREAM_LIMIT, { name: upstream.name }),
+  }));
   return startServer(group, "gateway", function gatewayHandler(req, context) {
-    return quote(upstreams, req, context);
+    return quote(limited, req, context);
   }, gracePeriod);
+}
+
+/** An upstream and the limiter every request shares for it. */
+interface Limited {
+  upstream: Server;
+  limiter: CapacityLimiter;
 }
 
 /** One client request: race the upstreams, answer with the winner. */
 async function quote(
-  upstreams: readonly Server[],
+  upstreams: readonly Limited[],
   request: Request,
   { timeout }: RequestContext,
 ): Promise<Response> {
@@ -52,9 +71,9 @@ async function quote(
     "gateway",
     `GET /quote${query}, deadline ${ms(timeout)} (corral-timeout)`,
   );
-  const attempts = upstreams.map((upstream, index) =>
+  const attempts = upstreams.map(({ upstream, limiter }, index) =>
     function tryUpstream() {
-      return attempt(upstream, index, query, request);
+      return attempt(upstream, limiter, index, query, request);
     }
   );
   try {
@@ -83,6 +102,7 @@ async function quote(
 /** One attempt of the race: a task of the race's group. */
 async function attempt(
   upstream: Server,
+  limiter: CapacityLimiter,
   index: number,
   query: string,
   request: Request,
@@ -95,18 +115,26 @@ async function attempt(
   }
   log("gateway", `${label} started, ${ms(left)} left`);
   try {
-    // Aborted with this task's scope; sends the time left minus OFFSET_MS.
-    const response = await fetchWithDeadline(`${upstream.url}/quote${query}`, {
-      headers: { [REQUEST_ID_HEADER]: requestId.get() ?? "no-id" },
-      timeoutOffset: OFFSET_MS,
-    });
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(`${upstream.name} answered ${response.status}`);
+    if (limiter.available === 0) {
+      log("gateway", `${label} waits: ${UPSTREAM_LIMIT} calls in flight`);
     }
-    const text = await response.text();
-    log("gateway", `${label} answered`);
-    return text;
+    // The attempt's task borrows a token for the call: in line behind the
+    // other requests' attempts, and out of the line if it is cancelled.
+    return await limiter.run(async () => {
+      // Aborted with this task's scope; sends the time left minus OFFSET_MS.
+      const url = `${upstream.url}/quote${query}`;
+      const response = await fetchWithDeadline(url, {
+        headers: { [REQUEST_ID_HEADER]: requestId.get() ?? "no-id" },
+        timeoutOffset: OFFSET_MS,
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`${upstream.name} answered ${response.status}`);
+      }
+      const text = await response.text();
+      log("gateway", `${label} answered`);
+      return text;
+    });
   } catch (error) {
     log(
       "gateway",

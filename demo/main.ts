@@ -9,7 +9,9 @@
  *
  * 1. a burst of requests: a race won by upstream-b (upstream-a cancelled),
  *    a failover to upstream-c, a deadline that runs out in the upstream, a
- *    client that disconnects midway; the live task tree is printed once;
+ *    client that disconnects midway, which waited in line for the slow
+ *    upstream (three calls at most in flight to each); the live task tree
+ *    is printed once, showing who waits;
  * 2. a graceful shutdown of the gateway with two requests in flight: one
  *    finishes within the grace period, the other is cancelled; a request
  *    that comes after is refused;
@@ -47,7 +49,9 @@ async function burst(url: string): Promise<void> {
   await taskGroup(async function clients(group) {
     const start = now();
     group.spawn(async function showTree() {
-      await sleepUntil(start + 480); // req-1, req-2, req-4 are racing
+      // req-1, req-2, req-3 each hold one of upstream-a's 3 tokens; req-4's
+      // first attempt waits in line for one.
+      await sleepUntil(start + 250);
       tree = taskTree();
       block("the live task tree, from taskTree():", tree);
     }, { name: "show tree" });
