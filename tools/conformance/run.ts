@@ -25,6 +25,7 @@ import "./cancellable.ts";
 import "./context.ts";
 import "./structure.ts";
 import "./portable.ts";
+import "./stream.ts";
 import "./sync.ts";
 import "./toolkit.ts";
 
