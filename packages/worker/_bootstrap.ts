@@ -1,0 +1,70 @@
+// Copyright the corral authors. MIT license.
+/**
+ * The module every worker of this package starts with (the worker's side;
+ * read with `_protocol.ts`, `_worker_runtime.ts` and `_host.ts`).
+ *
+ * It has no static imports, on purpose: its message handler must be in
+ * place before anything with a top-level `await` is evaluated. Deno drops
+ * the messages that reach a module worker before its first handler, and
+ * `@corral/context` awaits a probe of the runtime at its top level, so a
+ * bootstrap that imported it statically lost the first call now and then
+ * (the worker started, and never answered). Messages that arrive while
+ * `_worker_runtime.ts` loads wait in a queue here. On Node, `parentPort`
+ * keeps them until a listener is attached.
+ *
+ * @module
+ */
+import type { Post } from "./_worker_runtime.ts";
+import type { Call, Cancel, Reply } from "./_protocol.ts";
+
+interface NodePort {
+  on(event: "message", fn: (data: Call | Cancel) => void): void;
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+}
+
+const web = typeof (globalThis as { postMessage?: unknown }).postMessage ===
+  "function";
+let post: Post;
+/** The runtime's handler, once loaded. */
+const ready: { receive?: (message: Call | Cancel) => void } = {};
+const early: (Call | Cancel)[] = [];
+
+function onMessage(message: Call | Cancel): void {
+  if (ready.receive === undefined) early.push(message);
+  else ready.receive(message);
+}
+
+if (web) {
+  const self = globalThis as unknown as {
+    postMessage(message: unknown, transfer?: Transferable[]): void;
+    onmessage: ((event: MessageEvent) => void) | null;
+    close?: () => void;
+  };
+  post = (message: Reply, transfer?: Transferable[]) =>
+    self.postMessage(message, transfer ?? []);
+  self.onmessage = (event) => onMessage(event.data);
+  // A worker that closes itself must not leave its caller waiting: the Web
+  // Worker API tells the other side nothing (Node has an 'exit' event).
+  const close = self.close;
+  if (typeof close === "function") {
+    self.close = function closeWorker() {
+      post({ t: "exit", id: -1, code: 0 });
+      close.call(self);
+    };
+  }
+} else {
+  const { parentPort } = await import("node:worker_threads");
+  const port = parentPort as unknown as NodePort;
+  post = (message: Reply, transfer?: Transferable[]) =>
+    port.postMessage(message, transfer ?? []);
+  port.on("message", onMessage);
+}
+
+const runtime = await import(
+  import.meta.url.endsWith(".js")
+    ? "./_worker_runtime.js"
+    : "./_worker_runtime.ts"
+);
+const receive = runtime.connect(post);
+ready.receive = receive;
+for (const message of early.splice(0)) receive(message);

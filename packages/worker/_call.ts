@@ -1,0 +1,210 @@
+// Copyright the corral authors. MIT license.
+/**
+ * One call into one worker, as the caller sees it: the checks that need the
+ * module (it exists, the export is a function), the message (arguments,
+ * the remaining time, transferable context variables), and the wait, with
+ * the cancellation rule of this package:
+ *
+ * When the calling scope is cancelled, the worker is sent a `Cancel`: its
+ * call's scope is cancelled, so its checkpoints throw and its `finally`
+ * blocks run, and the caller waits for its answer. If no answer comes
+ * within the grace period (a CPU loop with no checkpoint), the worker is
+ * terminated (AnyIO's `to_process` kills the process; Piscina terminates
+ * the thread at once, with no cleanup, issue #156: we give the cleanup a
+ * chance first). Either way the caller returns only once the worker has
+ * answered or is gone, so nothing it started outlives it (rule 15).
+ *
+ * As `abortable` does (Trio: "it wasn't cancelled after all"), a value that
+ * arrives is returned even if the cancel came while it was on its way; the
+ * next checkpoint throws.
+ *
+ * @module
+ */
+import type { Cancelled } from "@corral/scope";
+import { currentEffectiveDeadline, now } from "@corral/scope";
+import {
+  cancellationOf,
+  currentScope,
+  describe,
+  onCancelled,
+  park,
+} from "@corral/scope/plumbing";
+import type { Call } from "./_protocol.ts";
+import { reviveError } from "./_protocol.ts";
+import type { Outcome, WorkerHandle } from "./_host.ts";
+import { registry } from "./_registry.ts";
+import { cannotClone, show } from "./_validate.ts";
+
+const loaded = new Map<string, Record<string, unknown>>();
+const loading = new Map<string, Promise<Record<string, unknown>>>();
+
+/**
+ * Checks, in the calling thread, that `module` can be imported and that
+ * `name` is an exported function, so bad input fails before any worker
+ * starts. The module is imported here once (its top level runs in this
+ * thread too: keep it free of side effects) and kept.
+ *
+ * Returns `undefined` when the answer is known at once (the hot path).
+ */
+export function checkExport(
+  action: string,
+  module: string,
+  name: string,
+): Promise<void> | undefined {
+  const namespace = loaded.get(module);
+  if (namespace !== undefined) {
+    checkFunctionExport(action, module, name, namespace);
+    return undefined;
+  }
+  let promise = loading.get(module);
+  if (promise === undefined) {
+    promise = import(module).then(
+      (namespace: Record<string, unknown>) => {
+        loaded.set(module, namespace);
+        loading.delete(module);
+        return namespace;
+      },
+      (error: unknown) => {
+        loading.delete(module);
+        throw new TypeError(
+          `Cannot ${action}: module ${module} cannot be imported: ${
+            describe(error)
+          }`,
+          { cause: error },
+        );
+      },
+    );
+    loading.set(module, promise);
+  }
+  return promise.then((namespace) =>
+    checkFunctionExport(action, module, name, namespace)
+  );
+}
+
+function checkFunctionExport(
+  action: string,
+  module: string,
+  name: string,
+  namespace: Record<string, unknown>,
+): void {
+  if (!Object.hasOwn(namespace, name)) {
+    throw new TypeError(
+      `Cannot ${action}: module ${module} has no export named "${name}"`,
+    );
+  }
+  const value = namespace[name];
+  if (typeof value !== "function") {
+    throw new TypeError(
+      `Cannot ${action}: export "${name}" of ${module} must be a function: current value is ${
+        show(value)
+      }`,
+    );
+  }
+}
+
+let nextId = 0;
+
+/** The call message for the current context. */
+export function callMessage(
+  module: string,
+  name: string,
+  args: unknown[],
+): Call {
+  const deadline = currentEffectiveDeadline();
+  // Remaining time, not the deadline: the worker's clock is its own (and
+  // the caller's may be a MockClock).
+  const timeout = deadline === Infinity ? -1 : Math.max(0, deadline - now());
+  let context: [string, unknown][] | undefined;
+  for (const [key, variable] of registry) {
+    const value = variable.get();
+    if (value !== undefined) (context ??= []).push([key, value]);
+  }
+  return { t: "call", id: nextId++, module, name, args, timeout, context };
+}
+
+/**
+ * A copy of `message` with the objects of `transfer` moved into it, for a
+ * worker that has not started yet: a message that cannot be cloned fails
+ * here, before the worker exists, and moved buffers are moved, not copied,
+ * both here and on the way to the worker.
+ */
+export function prepare(
+  action: string,
+  message: Call,
+  transfer: Transferable[],
+): { message: Call; transfer: Transferable[] } {
+  try {
+    return structuredClone({ message, transfer }, { transfer });
+  } catch (error) {
+    throw cannotClone(action, error);
+  }
+}
+
+/** Sends the call and waits for its outcome, under the rule above. */
+export async function perform<T>(
+  action: string,
+  handle: WorkerHandle,
+  message: Call,
+  transfer: Transferable[],
+  grace: number,
+): Promise<T> {
+  const scope = currentScope();
+  let ours: Cancelled | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let dispose: (() => void) | undefined;
+  const outcome = await new Promise<Outcome>((resolve, reject) => {
+    try {
+      handle.call(message, transfer, resolve);
+    } catch (error) {
+      reject(cannotClone(action, error));
+      return;
+    }
+    if (scope === undefined) return;
+    dispose = onCancelled(scope, (cancelled) => {
+      ours = cancelled;
+      handle.send({ t: "cancel", id: message.id, reason: reasonOf(cancelled) });
+      if (grace !== Infinity) {
+        timer = setTimeout(() => void handle.terminate(), grace);
+      }
+    });
+  }).finally(() => {
+    dispose?.();
+    clearTimeout(timer);
+  });
+  switch (outcome.t) {
+    case "value":
+      return outcome.value as T;
+    case "error":
+      throw reviveError(outcome.error, outcome.wrapped);
+    case "cancelled": {
+      // The worker absorbed a cancellation: ours, or its copy of our
+      // deadline, which may fire there a moment before it does here.
+      const cancelled = ours ?? cancellationOf(scope);
+      if (cancelled !== undefined) throw cancelled;
+      return await park<never>(() => {});
+    }
+    case "terminated":
+      if (ours !== undefined) throw ours;
+      throw new Error(
+        `Cannot ${action}: the worker was terminated before it answered (the pool closed)`,
+      );
+    case "crash":
+      throw new Error(
+        `Cannot ${action}: the worker crashed: ${describe(outcome.error)}`,
+        { cause: outcome.error },
+      );
+    case "exit":
+      throw new Error(
+        `Cannot ${action}: the worker exited (code ${outcome.code}) before it answered`,
+      );
+  }
+}
+
+function reasonOf(cancelled: Cancelled): string {
+  const reason = cancelled.reason;
+  return reason === undefined
+    ? `cancelled by ${cancelled.source}`
+    : typeof reason === "string"
+    ? reason
+    : describe(reason);
+}

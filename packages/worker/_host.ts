@@ -1,0 +1,179 @@
+// Copyright the corral authors. MIT license.
+/**
+ * The caller's side of one worker: start it on whichever worker API the
+ * runtime has, send it a call, be told exactly once how the call ended
+ * (a reply, a crash, an exit, a termination), and terminate it. Read with
+ * `_protocol.ts` and `_bootstrap.ts`.
+ *
+ * Deno, Bun and browsers get the Web `Worker` (a module worker); Node gets
+ * `node:worker_threads`, whose `Worker` is an EventEmitter with an 'exit'
+ * event. The Web API has no exit event, so `_bootstrap.ts` announces a
+ * `close()` itself, and Bun's own 'close' event is listened to as well.
+ *
+ * @module
+ */
+import type { Reply } from "./_protocol.ts";
+
+/** How a call ended, as the caller sees it. */
+export type Outcome =
+  | Reply
+  | { t: "crash"; id: -1; error: unknown }
+  | { t: "terminated"; id: -1 };
+
+/** The bootstrap beside this file: `.ts` from source, `.js` from npm. */
+const BOOTSTRAP = new URL(
+  import.meta.url.endsWith(".js") ? "./_bootstrap.js" : "./_bootstrap.ts",
+  import.meta.url,
+);
+
+interface NodeWorker {
+  on(event: string, fn: (value: never) => void): void;
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  terminate(): Promise<number>;
+}
+
+type NodeWorkerClass = new (url: URL, options?: object) => NodeWorker;
+
+const isNode = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" &&
+  typeof (globalThis as { Bun?: unknown }).Bun === "undefined" &&
+  typeof (globalThis as { Worker?: unknown }).Worker !== "function";
+
+let nodeWorker: Promise<NodeWorkerClass> | undefined;
+
+/** One worker and the call it is running (at most one at a time). */
+export class WorkerHandle {
+  /** False once it crashed, exited or was terminated: never reused. */
+  alive = true;
+  #post: (message: unknown, transfer: Transferable[]) => void;
+  #terminate: () => Promise<unknown> | void;
+  #pending: ((outcome: Outcome) => void) | undefined;
+  #stopped: Promise<void> | undefined;
+
+  private constructor(
+    post: (message: unknown, transfer: Transferable[]) => void,
+    terminate: () => Promise<unknown> | void,
+  ) {
+    this.#post = post;
+    this.#terminate = terminate;
+  }
+
+  /** Starts a worker running the bootstrap. */
+  static start(): WorkerHandle | Promise<WorkerHandle> {
+    if (!isNode) return WorkerHandle.#startWeb();
+    nodeWorker ??= import("node:worker_threads").then((module) =>
+      module.Worker as unknown as NodeWorkerClass
+    );
+    return nodeWorker.then((Worker) => WorkerHandle.#startNode(Worker));
+  }
+
+  static #startWeb(): WorkerHandle {
+    const worker = new Worker(BOOTSTRAP, {
+      type: "module",
+      name: "@corral/worker",
+    });
+    const handle = new WorkerHandle(
+      (message, transfer) => worker.postMessage(message, transfer),
+      () => worker.terminate(),
+    );
+    worker.onmessage = (event) => handle.#settle(event.data as Reply);
+    worker.onerror = (event) => {
+      // Handled here: unhandled, Deno rethrows a worker's error in the
+      // thread that started it and ends the whole process.
+      event.preventDefault();
+      handle.#die({
+        t: "crash",
+        id: -1,
+        error: event.error ?? new Error(String(event.message)),
+      });
+    };
+    worker.onmessageerror = () =>
+      handle.#die({
+        t: "crash",
+        id: -1,
+        error: new Error("a message from the worker could not be read"),
+      });
+    // Bun's worker emits 'close' with the exit code (process.exit()).
+    worker.addEventListener("close", (event) =>
+      handle.#die({
+        t: "exit",
+        id: -1,
+        code: (event as Event & { code?: number }).code ?? 0,
+      }));
+    return handle;
+  }
+
+  static #startNode(Worker: NodeWorkerClass): WorkerHandle {
+    const worker = new Worker(BOOTSTRAP, { name: "@corral/worker" });
+    const handle = new WorkerHandle(
+      (message, transfer) => worker.postMessage(message, transfer),
+      () => worker.terminate(),
+    );
+    worker.on("message", (data: Reply) => handle.#settle(data));
+    worker.on(
+      "error",
+      (error: unknown) => handle.#die({ t: "crash", id: -1, error }),
+    );
+    worker.on(
+      "exit",
+      (code: number) => handle.#die({ t: "exit", id: -1, code }),
+    );
+    return handle;
+  }
+
+  /**
+   * Sends `message` (a call) and calls `settle` once with its outcome.
+   * Throws the clone error (and calls nothing) if `message` cannot be
+   * cloned: the worker saw nothing and stays usable.
+   */
+  call(
+    message: unknown,
+    transfer: Transferable[],
+    settle: (outcome: Outcome) => void,
+  ): void {
+    if (!this.alive) {
+      settle({ t: "terminated", id: -1 });
+      return;
+    }
+    this.#post(message, transfer);
+    this.#pending = settle;
+  }
+
+  /** Sends a message that expects no answer (a cancel). */
+  send(message: unknown): void {
+    if (this.alive) this.#post(message, []);
+  }
+
+  #settle(reply: Reply): void {
+    if (reply.t === "exit") {
+      this.#die(reply);
+      return;
+    }
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.(reply);
+  }
+
+  /** It crashed or exited: the running call ends with `outcome`. */
+  #die(outcome: Outcome): void {
+    if (!this.alive) return;
+    this.alive = false;
+    // Terminate anyway: a worker that reported a crash may still be
+    // running, and a terminated thread is the only proof it is not.
+    this.#stopped = Promise.resolve(this.#terminate()).then(noop, noop);
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.(outcome);
+  }
+
+  /**
+   * Terminates the worker; a running call ends as "terminated". Resolves
+   * when the thread is gone (Node reports it; the Web API stops it at
+   * once).
+   */
+  terminate(): Promise<void> {
+    this.#die({ t: "terminated", id: -1 });
+    return this.#stopped!;
+  }
+}
+
+function noop(): void {}
