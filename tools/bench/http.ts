@@ -21,7 +21,8 @@
  * from a small concurrent `fetch` loop in a separate Deno process; nothing
  * else is needed. Rounds alternate (Deno bare, Deno `handler()`, ..., Bun
  * bare, ...), so drift in the machine's speed hits all alike; each round
- * warms up for `--warmup` ms, then measures for `--duration` ms. The report
+ * warms up for `--warmup` ms, then measures for `--duration` ms (whole
+ * seconds with `wrk`). The report
  * gives the median of the rounds' requests per second and latencies. The
  * target: corral within 5% of bare on requests/s and p99.
  *
@@ -82,7 +83,7 @@ function parseOptions(args: string[]): Options {
   const options: Options = {
     rounds: 5,
     duration: 2_000,
-    warmup: 500,
+    warmup: 1_000,
     concurrency: 32,
     json: false,
     runtimes: ["deno", "bun"],
@@ -184,6 +185,11 @@ function wrkMs(text: string): number {
     : value;
 }
 
+/** Whole seconds, at least one: what `wrk -d` accepts. */
+function seconds(ms: number): number {
+  return Math.max(1, Math.round(ms / 1_000));
+}
+
 /** One round of `wrk`, after a warm-up run whose figures are dropped. */
 async function runWrk(url: string, options: Options): Promise<LoadResult> {
   const run = (ms: number) =>
@@ -191,16 +197,18 @@ async function runWrk(url: string, options: Options): Promise<LoadResult> {
       args: [
         "-t1",
         `-c${options.concurrency}`,
-        `-d${ms / 1_000}s`,
+        `-d${seconds(ms)}s`, // wrk takes whole seconds
         "--latency",
         url,
       ],
       stdout: "piped",
       stderr: "inherit",
     }).output();
-  await run(options.warmup);
+  const warm = await run(options.warmup);
   const { code, stdout } = await run(options.duration);
-  if (code !== 0) throw new Error(`wrk failed with code ${code}`);
+  if (code !== 0 || warm.code !== 0) {
+    throw new Error(`wrk failed with code ${code || warm.code}`);
+  }
   const text = new TextDecoder().decode(stdout);
   const line = (label: string) =>
     new RegExp(`^\\s*${label}\\s+(\\S+)`, "m").exec(text)?.[1] ?? "";
@@ -211,7 +219,7 @@ async function runWrk(url: string, options: Options): Promise<LoadResult> {
       .reduce((sum, match) => sum + Number(match[2]), 0);
   return {
     requests,
-    seconds: options.duration / 1_000,
+    seconds: seconds(options.duration),
     rps: Number(line("Requests/sec:")),
     p50: wrkMs(line("50%")),
     p99: wrkMs(line("99%")),
@@ -327,8 +335,10 @@ async function main(options: Options): Promise<void> {
             ? await runWrk(url, options)
             : await runFetchLoad(url, options);
           // The whole round (warm-up included) over every request answered.
-          const answered = result.requests *
-            (options.warmup + options.duration) / options.duration;
+          const [warmup, duration] = options.load === "wrk"
+            ? [seconds(options.warmup), seconds(options.duration)]
+            : [options.warmup, options.duration];
+          const answered = result.requests * (warmup + duration) / duration;
           result.cpuPerRequest = (processCpuMicros(servers.pid) - cpuBefore) /
             answered;
           (results[key] ??= []).push(result);
