@@ -28,6 +28,7 @@ export type Service =
   | "upstream-a"
   | "upstream-b"
   | "upstream-c"
+  | "ticker"
   | "demo";
 
 /** One logged line, kept for the checks at the end. */

@@ -15,7 +15,10 @@
  * 2. a graceful shutdown of the gateway with two requests in flight: one
  *    finishes within the grace period, the other is cancelled; a request
  *    that comes after is refused;
- * 3. a summary, and checks that all of it happened (exit code 1 if not).
+ * 3. a response streamed from a producer (`@corral/stream`) with a timeout
+ *    around each read; the client hangs up after three ticks and the
+ *    producer is cancelled, its `finally` run;
+ * 4. a summary, and checks that all of it happened (exit code 1 if not).
  *
  * @module
  */
@@ -27,6 +30,7 @@ import { startGateway } from "./gateway.ts";
 import { block, elapsed, say } from "./log.ts";
 import { printSummary, runChecks } from "./report.ts";
 import type { Server } from "./server.ts";
+import { streaming } from "./stream.ts";
 import { startUpstream } from "./upstream.ts";
 
 /** How long the gateway's running requests may take once shutdown begins. */
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
     const gateway = await startGateway(group, upstreams, GRACE_MS);
     await burst(gateway.url);
     await shutdown(gateway);
+    await streaming(group);
     for (const upstream of upstreams) await upstream.stop();
   }, { name: "demo" });
 

@@ -77,7 +77,14 @@ Deno.test("demo/main.ts runs the structured service, exits 0 and shows every beh
     ["refused", /\[req-7\] client +connection refused/],
     ["gateway stopped", /\[-\] +gateway +stopped/],
     ["summary", /summary\n +requests +7\n +successes +3/],
-    ["checks", /all 8 checks passed/],
+    // A response streamed from a producer; the client hangs up.
+    ["stream read", /\[req-8\] client +read "tick 3, read at \d+ ms"/],
+    [
+      "producer cancelled on hang-up",
+      /\[req-8\] ticker +producer cancelled after \d+ ticks/,
+    ],
+    ["producer finally", /\[req-8\] ticker +producer finally: feed closed/],
+    ["checks", /all 9 checks passed/],
   ];
   for (const [what, pattern] of expected) {
     assert.match(stdout, pattern, `missing: ${what}`);

@@ -8,6 +8,7 @@
  */
 import { type Outcome, outcomes } from "./client.ts";
 import { contextLost, events, logged, ms, type Service } from "./log.ts";
+import { streamed } from "./stream.ts";
 
 /** Prints the summary table: how the requests ended, and the time taken. */
 export function printSummary(time: number): void {
@@ -87,6 +88,14 @@ export function runChecks(tree: string, time: number): [string, boolean][] {
       ["gateway", "upstream-a", "upstream-b", "upstream-c"].every((name) =>
         events.some((e) => e.service === name && e.message === "stopped")
       ),
+    ],
+    [
+      "stream: req-8's ticks came from a producer; the client hung up and the producer was cancelled, its finally run",
+      streamed.ticks >= 3 && streamed.producerEnded &&
+      logged("req-8", "ticker", /^producer started/) &&
+      logged("req-8", "ticker", /^producer cancelled after \d+ ticks/) &&
+      logged("req-8", "ticker", /^producer finally/) &&
+      !logged("req-8", "ticker", /TimeoutError/),
     ],
     ["time: the demo took under 15 s", time < 15_000],
   ];
