@@ -21,6 +21,7 @@ export const notAFunction = 42;
 
 /** Sleeps `ms` (a checkpoint); tells `port` when its finally block runs. */
 export async function sleepy(ms: number, port?: MessagePort): Promise<string> {
+  port?.postMessage("started");
   try {
     await sleep(ms);
     return "slept";
@@ -31,7 +32,8 @@ export async function sleepy(ms: number, port?: MessagePort): Promise<string> {
 }
 
 /** Busy for `ms` with no checkpoint: only termination stops it. */
-export function spin(ms: number): number {
+export function spin(ms: number, port?: MessagePort): number {
+  port?.postMessage("started");
   const end = performance.now() + ms;
   let n = 0;
   while (performance.now() < end) n++;

@@ -1,0 +1,193 @@
+// Copyright the corral authors. MIT license.
+import assert from "node:assert/strict";
+import { Cancelled, CancelScope, moveOnAfter } from "@corral/scope";
+import { MockClock } from "@corral/scope/testing";
+import { taskGroup, taskTree } from "@corral/taskgroup";
+import { runInWorker } from "./run_in_worker.ts";
+import { requestId } from "./_test_context.ts";
+import { countingWorkers, probe, work } from "./_test_helpers.ts";
+
+Deno.test("runInWorker() returns what the exported function returns", async () => {
+  assert.equal(await runInWorker<number>(work, "add", [2, 3]), 5);
+  assert.deepEqual(await runInWorker(work.href, "echo", [{ a: [1, "b"] }]), {
+    a: [1, "b"],
+  });
+});
+
+Deno.test("runInWorker() throws the worker's error with its class, message, stack and cause", async () => {
+  const error = await runInWorker(work, "fail", ["bad value"]).then(
+    () => assert.fail("resolved"),
+    (error: unknown) => error as RangeError,
+  );
+  assert.ok(error instanceof RangeError);
+  assert.equal(error.message, "bad value");
+  assert.match(error.stack!, /at fail \(.*_test_work\.ts/);
+  assert.ok(error.cause instanceof TypeError);
+  assert.equal((error.cause as Error).message, "the cause");
+});
+
+Deno.test("runInWorker() rethrows a thrown non-Error as itself (rule 16)", async () => {
+  await assert.rejects(runInWorker(work, "throwString", []), (thrown) => {
+    assert.equal(thrown, "a string");
+    return true;
+  });
+});
+
+Deno.test("runInWorker(): a worker that crashes fails the call, never hangs", async () => {
+  await assert.rejects(runInWorker(work, "crash", []), (error: Error) => {
+    assert.match(
+      error.message,
+      /^Cannot run _test_work\.ts#crash in worker: the worker crashed: .*boom in a timer/,
+    );
+    return true;
+  });
+});
+
+Deno.test("runInWorker(): a worker that closes itself fails the call, never hangs", async () => {
+  await assert.rejects(
+    runInWorker(work, "closeSelf", []),
+    /the worker exited \(code 0\) before it answered/,
+  );
+});
+
+Deno.test("runInWorker(): a cancel cancels the worker's scope; its finally runs before the call returns (Trio to_thread, AnyIO to_process)", async () => {
+  const { port, next, seen, close } = probe();
+  const scope = new CancelScope();
+  try {
+    const call = scope.run(() =>
+      runInWorker(work, "sleepy", [60_000, port], { transfer: [port] })
+    );
+    assert.equal(await next(), "started");
+    scope.cancel("enough");
+    assert.equal(await call, undefined); // absorbed by the cancelled scope
+    await Promise.resolve();
+    assert.equal(await next(), "cleanup");
+    assert.deepEqual(seen, ["started", "cleanup"]);
+    assert.ok(scope.cancelCaught);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("runInWorker(): a loop with no checkpoint is terminated after the grace period (AnyIO to_process kills, Piscina #156)", async () => {
+  const { port, next, close } = probe();
+  const scope = new CancelScope();
+  try {
+    const call = scope.run(() =>
+      runInWorker(work, "spin", [60_000, port], { transfer: [port], grace: 30 })
+    );
+    assert.equal(await next(), "started");
+    const cancelledAt = performance.now();
+    scope.cancel();
+    assert.equal(await call, undefined);
+    const took = performance.now() - cancelledAt;
+    // 30 ms grace + 20 ms (the benchmark measures it tightly); slack for a
+    // machine shared by others.
+    assert.ok(took < 30 + 200, `took ${took.toFixed(1)} ms`);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("runInWorker() is a checkpoint: in a cancelled scope it throws and starts no worker", async () => {
+  await countingWorkers(async (started) => {
+    const scope = new CancelScope();
+    let caught: unknown;
+    await scope.run(async () => {
+      scope.cancel("before");
+      try {
+        await runInWorker(work, "add", [1, 2]);
+      } catch (error) {
+        caught = error;
+        throw error;
+      }
+    });
+    assert.ok(caught instanceof Cancelled);
+    assert.equal(started(), 0);
+  });
+});
+
+Deno.test("runInWorker(): the caller's deadline becomes the worker scope's timeout", async () => {
+  const left = await moveOnAfter(
+    60_000,
+    () => runInWorker<number>(work, "remaining", []),
+  );
+  assert.ok(left! <= 60_000 && left! > 50_000, `left ${left}`);
+  assert.equal(await runInWorker(work, "remaining", []), Infinity);
+});
+
+Deno.test("runInWorker(): a MockClock deadline crosses as remaining time", async () => {
+  const clock = new MockClock();
+  clock.advance(1_000_000);
+  const left = await clock.run(() =>
+    moveOnAfter(5_000, () => runInWorker<number>(work, "remaining", []))
+  );
+  assert.ok(left! <= 5_000 && left! > 4_000, `left ${left}`);
+});
+
+Deno.test("runInWorker(): the worker's deadline stops a sleep there (a deadline crosses)", async () => {
+  const started = performance.now();
+  const result = await moveOnAfter(
+    30,
+    () => runInWorker(work, "sleepy", [60_000]),
+  );
+  assert.equal(result, undefined);
+  assert.ok(performance.now() - started < 5_000);
+});
+
+Deno.test("runInWorker(): transferable context variables cross; the worker's scope is named", async () => {
+  assert.equal(
+    await requestId.run("r-7", () => runInWorker(work, "readRequestId", [])),
+    "r-7",
+  );
+  assert.equal(await runInWorker(work, "readRequestId", []), undefined);
+  assert.equal(
+    await runInWorker(work, "scopeName", []),
+    "worker: _test_work.ts#scopeName",
+  );
+});
+
+Deno.test("runInWorker(): taskTree() shows the call under the task that waits for it", async () => {
+  const { port, next, close } = probe();
+  try {
+    await taskGroup(async (group) => {
+      group.spawn(
+        () => runInWorker(work, "sleepy", [60_000, port], { transfer: [port] }),
+        { name: "caller" },
+      );
+      assert.equal(await next(), "started");
+      assert.match(
+        taskTree(group.scope),
+        /task "caller"\n\s+└─ scope "worker: _test_work\.ts#sleepy"/,
+      );
+      group.cancel();
+    }, { name: "tree" });
+  } finally {
+    close();
+  }
+});
+
+Deno.test("runInWorker(): transferred buffers are moved, not copied, both ways", async () => {
+  const buffer = new ArrayBuffer(1 << 20);
+  new Uint8Array(buffer).fill(1);
+  const { sum, buffer: back } = await runInWorker<
+    { sum: number; buffer: ArrayBuffer }
+  >(work, "sumBytes", [buffer], { transfer: [buffer] });
+  assert.equal(sum, 1 << 20);
+  assert.equal(buffer.byteLength, 0); // detached: it was moved
+  assert.equal(back.byteLength, 1 << 20);
+  const made = await runInWorker<ArrayBuffer>(work, "makeBuffer", [1024]);
+  assert.equal(made.byteLength, 1024);
+  // Without `transfer` the buffer is copied and stays usable here.
+  const kept = new ArrayBuffer(8);
+  await runInWorker(work, "sumBytes", [kept]);
+  assert.equal(kept.byteLength, 8);
+});
+
+Deno.test("runInWorker(): a result that cannot be cloned is a clear error of the call", async () => {
+  await assert.rejects(runInWorker(work, "returnFunction", []), {
+    name: "TypeError",
+    message:
+      /^Cannot return from worker: the result of returnFunction\(\) cannot be cloned/,
+  });
+});
