@@ -311,11 +311,20 @@ async function stopServers(servers: Servers): Promise<void> {
 }
 
 /** Each comparison: the variant, and the baseline it is measured against. */
-const COMPARISONS = [["handler()", "bare"], [
-  "hono + corral()",
+const COMPARISONS = [
+  ["handler()", "bare"],
+  ["handler()", "bare + url, header"],
+  ["hono + corral()", "hono"],
+  ["hono + corral()", "hono + header"],
+] as const;
+const VARIANTS = [
+  "bare",
+  "bare + url, header",
+  "handler()",
   "hono",
-]] as const;
-const VARIANTS = ["bare", "handler()", "hono", "hono + corral()"];
+  "hono + header",
+  "hono + corral()",
+];
 const TARGET = 0.05;
 
 async function main(options: Options): Promise<void> {
