@@ -4,6 +4,18 @@ import { registry } from "./_registry.ts";
 import { show } from "./_validate.ts";
 
 /**
+ * The shape of a `Variable` of `@corral/context`, as
+ * {@linkcode markTransferable} uses it (only real `Variable`s are
+ * accepted).
+ */
+export interface ContextVariable {
+  /** The name that matches the variable across threads. */
+  readonly name: string;
+  /** The current value. */
+  get(): unknown;
+}
+
+/**
  * Marks a context variable as one whose value crosses into workers: on
  * every call (`runInWorker`, `pool.run`) its current value, if it has one,
  * is cloned to the worker, where the same variable holds it while the
@@ -17,7 +29,7 @@ import { show } from "./_validate.ts";
  * worker starts. Unmarked variables stay behind (most context, such as an
  * open span or a database handle, means nothing in another thread).
  *
- * @typeParam T The variable's type.
+ * @typeParam V The variable.
  * @param variable The variable to carry.
  * @returns `variable`, so that it can be marked where it is made.
  * @throws {TypeError} If `variable` is not a `Variable` or has no name.
@@ -34,7 +46,7 @@ import { show } from "./_validate.ts";
  * assert.equal(requestId.name, "example.requestId");
  * ```
  */
-export function markTransferable<T>(variable: Variable<T>): Variable<T> {
+export function markTransferable<V extends ContextVariable>(variable: V): V {
   const action = "mark context variable transferable";
   if (!(variable instanceof Variable)) {
     throw new TypeError(
