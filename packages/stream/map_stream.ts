@@ -12,7 +12,22 @@ import {
   checkSource,
 } from "./_validate.ts";
 
-/** Options for {@linkcode mapStream}. */
+/**
+ * Options for {@linkcode mapStream}.
+ *
+ * @example Results as they complete, eight calls at a time
+ * ```ts
+ * import { mapStream, type MapStreamOptions } from "@corral/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const options: MapStreamOptions = { limit: 8, ordered: false };
+ * const squares: number[] = [];
+ * for await (const square of mapStream([1, 2, 3], (n) => n * n, options)) {
+ *   squares.push(square);
+ * }
+ * assert.deepEqual(squares.sort((a, b) => a - b), [1, 4, 9]);
+ * ```
+ */
 export interface MapStreamOptions {
   /**
    * At most this many items are held at once: being mapped, or mapped and

@@ -16,12 +16,27 @@ import {
 
 /**
  * What a producer calls to hand an item to the consumer. A checkpoint:
- * it resolves when the consumer may have the next item (at once while
- * the buffer has room, else when the consumer asks for another), and
- * throws `Cancelled` when the producer is being cancelled, including every
- * call after the consumer left the loop.
+ * it throws `Cancelled` without delivering in a cancelled scope, and
+ * resolves when the producer may go on: at once while the buffer has
+ * room, else when the consumer asks for the next item. So with the
+ * default buffer of 0 a `Cancelled` from a waiting `send` can mean that
+ * the consumer took the item and then left instead of asking for another.
+ * Every call after the consumer left throws the producer's `Cancelled`.
  *
  * @typeParam T The items.
+ *
+ * @example Usage
+ * ```ts
+ * import { produce, type Send } from "@corral/stream";
+ * import assert from "node:assert/strict";
+ *
+ * async function countTo(n: number, send: Send<number>) {
+ *   for (let i = 1; i <= n; i++) await send(i);
+ * }
+ * const got: number[] = [];
+ * for await (const i of produce<number>((send) => countTo(3, send))) got.push(i);
+ * assert.deepEqual(got, [1, 2, 3]);
+ * ```
  */
 export type Send<T> = (item: T) => Promise<void>;
 
@@ -31,10 +46,40 @@ export type Send<T> = (item: T) => Promise<void>;
  * it), a child of the consumer's.
  *
  * @typeParam T The items.
+ *
+ * @example Usage
+ * ```ts
+ * import { produce, type Producer } from "@corral/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const letters: Producer<string> = async (send) => {
+ *   for (const letter of "abc") await send(letter);
+ * };
+ * const got: string[] = [];
+ * for await (const letter of produce(letters)) got.push(letter);
+ * assert.deepEqual(got, ["a", "b", "c"]);
+ * ```
  */
 export type Producer<T> = (send: Send<T>) => void | Promise<void>;
 
-/** Options for {@linkcode produce}. */
+/**
+ * Options for {@linkcode produce}.
+ *
+ * @example A producer that may run ahead by 16 items
+ * ```ts
+ * import { produce, type ProduceOptions } from "@corral/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ProduceOptions = { buffer: 16, name: "numbers" };
+ * let made = 0;
+ * const numbers = produce<number>(async (send) => {
+ *   for (let i = 0; i < 100; i++, made++) await send(i);
+ * }, options);
+ * for await (const n of numbers) {
+ *   assert.ok(made - n <= 16 + 1);
+ * }
+ * ```
+ */
 export interface ProduceOptions {
   /**
    * How many items the producer may run ahead of the consumer. With 0 the
@@ -53,6 +98,20 @@ export interface ProduceOptions {
  * fresh run of the producer.
  *
  * @typeParam T The items.
+ *
+ * @example Iterating by hand
+ * ```ts
+ * import { produce, type SafeStream } from "@corral/stream";
+ * import assert from "node:assert/strict";
+ *
+ * const stream: SafeStream<number> = produce(async (send) => {
+ *   await send(1);
+ *   await send(2);
+ * });
+ * const iterator = stream[Symbol.asyncIterator]();
+ * assert.deepEqual(await iterator.next(), { done: false, value: 1 });
+ * await iterator.return!(); // ends the producer; always call it when done early
+ * ```
  */
 export interface SafeStream<T> extends AsyncIterable<T> {
   /**
