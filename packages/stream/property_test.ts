@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.10.2";
 import { Cancelled, CancelScope, sleep } from "@corral/scope";
-import { produce, safeGenerator } from "./mod.ts";
+import { mapStream, produce, safeGenerator } from "./mod.ts";
 import { onClock, settle } from "./_test_helpers.ts";
 
 type Consumer =
@@ -177,4 +177,106 @@ async function check(plan: Plan): Promise<void> {
 
 Deno.test("produce/safeGenerator property: break, throw and cancel at random points; nothing outlives the loop, no error lost or doubled", async () => {
   await fc.assert(fc.asyncProperty(plans, check), { numRuns: 400 });
+});
+
+interface MapPlan {
+  items: number;
+  limit: number;
+  ordered: boolean;
+  buffer: number;
+  delays: number[];
+  failAt: number | undefined;
+  breakAt: number | undefined;
+  work: number;
+  asyncSource: boolean;
+}
+
+const mapPlans: fc.Arbitrary<MapPlan> = fc.record({
+  items: fc.integer({ min: 0, max: 30 }),
+  limit: fc.integer({ min: 1, max: 5 }),
+  ordered: fc.boolean(),
+  buffer: fc.integer({ min: 0, max: 2 }),
+  delays: fc.array(fc.integer({ min: 0, max: 5 }), {
+    minLength: 30,
+    maxLength: 30,
+  }),
+  failAt: fc.option(fc.integer({ min: 0, max: 29 }), { nil: undefined }),
+  breakAt: fc.option(fc.integer({ min: 0, max: 29 }), { nil: undefined }),
+  work: fc.integer({ min: 0, max: 3 }),
+  asyncSource: fc.boolean(),
+});
+
+async function checkMap(plan: MapPlan): Promise<void> {
+  await onClock(async () => {
+    let pulled = 0, consumed = 0, running = 0, most = 0, ahead = 0;
+    let sourceDone = false;
+    function* sync() {
+      try {
+        for (let i = 0; i < plan.items; i++) {
+          pulled++;
+          ahead = Math.max(ahead, pulled - consumed);
+          yield i;
+        }
+      } finally {
+        sourceDone = true;
+      }
+    }
+    async function* asyncItems() {
+      yield* sync();
+    }
+    const failure = new Error("fn failed");
+    const seen: number[] = [];
+    const outcome = await settle((async () => {
+      for await (
+        const value of mapStream(
+          plan.asyncSource ? asyncItems() : sync(),
+          async (i) => {
+            running++;
+            most = Math.max(most, running);
+            try {
+              await sleep(plan.delays[i]!);
+              if (i === plan.failAt) throw failure;
+              return i;
+            } finally {
+              running--;
+            }
+          },
+          { limit: plan.limit, ordered: plan.ordered, buffer: plan.buffer },
+        )
+      ) {
+        seen.push(value);
+        consumed++;
+        await sleep(plan.work);
+        if (seen.length - 1 === plan.breakAt) break;
+      }
+    })());
+    // Nothing outlives the loop: no call runs, the source is closed.
+    assert.equal(running, 0, "a call outlived the loop");
+    assert.ok(sourceDone, "the source was not closed");
+    assert.ok(most <= plan.limit, `${most} calls at once, limit ${plan.limit}`);
+    assert.ok(
+      ahead <= plan.limit + plan.buffer + 1,
+      `pulled ${ahead} ahead, limit ${plan.limit}, buffer ${plan.buffer}`,
+    );
+    const failed = plan.failAt !== undefined && plan.failAt < plan.items;
+    if (!outcome.ok) {
+      assert.equal(outcome.error, failure, `unexpected ${outcome.error}`);
+      assert.ok(failed);
+      assert.ok(!seen.includes(plan.failAt!));
+    } else if (plan.breakAt === undefined || plan.breakAt >= plan.items) {
+      // Not broken off: every item, once (a failure would have thrown).
+      assert.ok(!failed);
+      const expected = [...Array(plan.items).keys()];
+      assert.deepEqual(
+        plan.ordered ? seen : [...seen].sort((a, b) => a - b),
+        expected,
+      );
+    }
+    if (plan.ordered) assert.deepEqual(seen, [...seen.keys()]);
+    assert.equal(new Set(seen).size, seen.length, "an item came twice");
+  });
+}
+
+Deno.test("mapStream property: random failures and breaks; nothing outlives the loop, limits hold, no item or error lost or doubled", async () => {
+  await fc.assert(fc.asyncProperty(mapPlans, checkMap), { numRuns: 300 });
 });
