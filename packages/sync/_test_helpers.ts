@@ -61,3 +61,13 @@ export async function isSettled(promise: Promise<unknown>): Promise<boolean> {
   for (let i = 0; i < 5; i++) await null;
   return settled;
 }
+
+/**
+ * Blocks the thread until `ms` of real time have passed: a deadline then
+ * has passed while its timer cannot have run (the state AnyIO #728 is
+ * about). A few milliseconds at most.
+ */
+export function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* spin */ }
+}

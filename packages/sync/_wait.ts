@@ -101,6 +101,19 @@ export class WaitQueue {
     }
   }
 
+  /** Puts a waiter taken out by {@linkcode WaitQueue.shiftLive} back in front. */
+  unshift(node: WaitNode): void {
+    node.queue = this;
+    node.next = this.head;
+    if (this.head === undefined) this.tail = node;
+    else this.head.prev = node;
+    this.head = node;
+    this.size++;
+    if (this.description !== undefined && node.scope !== undefined) {
+      blocked.set(node.scope, node);
+    }
+  }
+
   /** Takes the oldest waiter out of the queue. */
   shift(): WaitNode | undefined {
     const node = this.head;
@@ -113,6 +126,10 @@ export class WaitQueue {
    * (AnyIO #728): a waiter whose deadline has passed, but whose timer has
    * not fired yet, is failed with its `Cancelled` and skipped, so what is
    * handed over goes to a waiter that will use it.
+   *
+   * Reading a waiter's cancellation expires the deadlines that have passed,
+   * and cancellation callbacks run then (a task group launches its queue):
+   * the caller re-checks what it was about to hand over afterwards.
    */
   shiftLive(): WaitNode | undefined {
     for (;;) {

@@ -208,6 +208,11 @@ export class CapacityLimiter {
     while (this.#borrowers.size < this.#total) {
       const next = this.#waiters.shiftLive();
       if (next === undefined) return;
+      if (this.#borrowers.size >= this.#total) {
+        // Taken meanwhile by code a passing deadline ran (see shiftLive).
+        this.#waiters.unshift(next);
+        return;
+      }
       if (this.#borrowers.has(next.value)) {
         // The same borrower queued twice (two chains of one task): the
         // second one is the error, and takes nothing.

@@ -4,10 +4,12 @@
 import assert from "node:assert/strict";
 import { CancelScope, moveOnAfter, sleepForever } from "@corral/scope";
 import { taskGroup } from "@corral/taskgroup";
+import { onCancelled } from "@corral/scope/plumbing";
 import { CapacityLimiter } from "./mod.ts";
 import {
   allBlocked,
   assertCancelled,
+  busyWait,
   onClock,
   rejection,
 } from "./_test_helpers.ts";
@@ -186,7 +188,7 @@ Deno.test("CapacityLimiter: shared by several groups, the limit holds across the
     const work = () =>
       limiter.run(async () => {
         most = Math.max(most, ++running);
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        for (let i = 0; i < 20; i++) await null; // every task is waiting now
         running--;
       });
     await taskGroup((outer) => {
@@ -205,4 +207,36 @@ Deno.test("CapacityLimiter: shared by several groups, the limit holds across the
       /^CapacityLimiter "host" \(0\/3 borrowed, 0 waiting\)$/,
     );
   });
+});
+
+Deno.test("CapacityLimiter.release(): code run by a deadline that passed during the hand-off cannot make it lend past total", async () => {
+  // The real clock: a mock clock's advance() fires the deadline at once.
+  const limiter = new CapacityLimiter(1);
+  await limiter.acquire("a");
+  let late: Promise<void> | undefined;
+  await taskGroup(async (group) => {
+    group.spawn(() => {
+      const scope = new CancelScope({ timeout: 2 });
+      return scope.run(() => {
+        // Runs inside release(), when reading b's cancellation expires it:
+        // the queue is empty then, so a token can be taken, and a new
+        // waiter queued behind the taker.
+        onCancelled(scope, () => {
+          assert.ok(limiter.tryAcquire("intruder"));
+          late = limiter.acquire("d");
+        });
+        return limiter.acquire("b");
+      });
+    });
+    for (let i = 0; i < 20; i++) await null; // every task is waiting now
+    busyWait(3); // b's deadline passes; its timer cannot run meanwhile
+    limiter.release("a");
+    assert.deepEqual(limiter.statistics().borrowers, ["intruder"]);
+    assert.deepEqual(limiter.statistics().waiters, ["d"]);
+    limiter.release("intruder");
+    await late;
+    assert.deepEqual(limiter.statistics().borrowers, ["d"]);
+  });
+  limiter.release("d");
+  assert.equal(limiter.borrowed, 0);
 });
