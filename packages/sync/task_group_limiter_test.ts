@@ -40,7 +40,7 @@ Deno.test("taskGroup({ limiter }): one limiter shared by several groups holds th
 Deno.test("taskGroup({ limiter }): each running task is a borrower; the waiting ones count as group.waiting", async () => {
   await onClock(async () => {
     const limiter = new CapacityLimiter(1);
-    await taskGroup(async (group) => {
+    await taskGroup((group) => {
       const first = group.spawn(sleepForever, { name: "first" });
       group.spawn(sleepForever, { name: "second" });
       assert.deepEqual(limiter.statistics().borrowers, [first]);
