@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { Cancelled, sleep, sleepForever } from "@corral/scope";
 import { TaskGroupError } from "@corral/taskgroup";
+import { Variable } from "jsr:@corral/context@0.1.0";
 import { mapStream, produce } from "./mod.ts";
 import {
   assertCancelled,
@@ -244,4 +245,17 @@ Deno.test("mapStream: bad input throws before anything starts", () => {
     });
   }
   assert.ok(!pulled);
+});
+
+Deno.test("mapStream: fn runs in the producer's task and sees the context of the first next()", async () => {
+  const user = new Variable<string>({ name: "user" });
+  await onClock(async () => {
+    const stream = user.run("creator", () =>
+      mapStream([1, 2], async (n) => {
+        await sleep(n);
+        return `${user.get()} ${n}`;
+      }, { limit: 2 }));
+    const seen = await user.run("consumer", () => collect(stream));
+    assert.deepEqual(seen, ["consumer 1", "consumer 2"]);
+  });
 });

@@ -97,3 +97,27 @@ Deno.test("merge: no sources is an empty stream; bad input throws at once", asyn
       "Cannot merge: 'sources[1]' must be an iterable or an async iterable: current value is 2",
   });
 });
+
+Deno.test("merge: each source waits for the consumer, so none runs more than one item ahead", async () => {
+  await onClock(async () => {
+    const made = [0, 0];
+    const source = (index: number) =>
+      produce<number>(async (send) => {
+        for (let i = 0; i < 10; i++) {
+          made[index]!++;
+          await send(i);
+        }
+      });
+    let consumed = 0;
+    for await (const _ of merge(source(0), source(1))) {
+      consumed++;
+      // Each source holds at most the item it is sending.
+      assert.ok(
+        made[0]! + made[1]! <= consumed + 2,
+        `${made} made, ${consumed} consumed`,
+      );
+      await sleep(5);
+    }
+    assert.equal(consumed, 20);
+  });
+});
