@@ -216,3 +216,27 @@ Deno.test("Lock: code outside any task is one owner (Trio's main task), and a gr
   assert.ok(fired);
   await checkpoint();
 });
+
+Deno.test("Lock: a waiter handed the lock and cancelled before it runs still holds it, and run() releases it (Trio #2973)", async () => {
+  await onClock(async () => {
+    const lock = new Lock();
+    const log: string[] = [];
+    await taskGroup(async (group) => {
+      await lock.acquire();
+      const waiter = group.spawn(() =>
+        lock.run(async () => {
+          log.push("in the critical section");
+          await checkpoint(); // throws: the task was cancelled
+          log.push("not reached");
+        })
+      );
+      await allBlocked();
+      lock.release(); // handed over...
+      waiter.cancel(); // ...and cancelled in the same turn
+      assert.equal(lock.statistics().owner, waiter); // owned by the task
+      assert.ok(lock.locked);
+    });
+    assert.deepEqual(log, ["in the critical section"]);
+    assert.ok(!lock.locked);
+  });
+});

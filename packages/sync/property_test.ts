@@ -1,7 +1,7 @@
 // Copyright the corral authors. MIT license.
 // Property tests (fast-check): random trees of task groups whose tasks send
-// and receive on one channel, some holding a Lock or a CapacityLimiter
-// around each operation, with random sleeps, timeouts and cancellations of
+// and receive on one channel, some holding a Lock, a CapacityLimiter or a
+// Semaphore around each operation, with random sleeps, timeouts and cancellations of
 // tasks and groups, and an overall deadline. Checked on each (rule 17):
 // every item whose send returned is received or still buffered, exactly
 // once; an item whose send was cancelled is nowhere; the lock and the
@@ -11,7 +11,13 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.10.2";
 import { moveOnAfter, sleep } from "@corral/scope";
 import { type TaskGroup, taskGroup } from "@corral/taskgroup";
-import { CapacityLimiter, Lock, openChannel, WouldBlock } from "./mod.ts";
+import {
+  CapacityLimiter,
+  Lock,
+  openChannel,
+  Semaphore,
+  WouldBlock,
+} from "./mod.ts";
 import { onClock } from "./_test_helpers.ts";
 
 const maybe = (max: number) =>
@@ -22,6 +28,7 @@ const actor = fc.record({
   count: fc.integer({ min: 1, max: 5 }),
   lock: fc.boolean(),
   limiter: fc.boolean(),
+  semaphore: fc.boolean(),
   pause: fc.integer({ min: 0, max: 3 }),
   timeout: maybe(20),
   cancelAt: maybe(20),
@@ -47,6 +54,7 @@ async function check(p: Program): Promise<void> {
   const [sender, receiver] = openChannel<number>(p.capacity);
   const lock = new Lock();
   const limiter = new CapacityLimiter(p.total);
+  const semaphore = new Semaphore(p.total, { max: p.total });
   // Shared by the groups marked `limited` (taskGroup's `limiter` option).
   const groupLimiter = new CapacityLimiter(p.groupLimit);
   const sent = new Set<number>();
@@ -71,6 +79,10 @@ async function check(p: Program): Promise<void> {
     if (a.limiter) {
       const inner = fn;
       fn = () => limiter.run(inner);
+    }
+    if (a.semaphore) {
+      const inner = fn;
+      fn = () => semaphore.run(inner);
     }
     return fn();
   };
@@ -153,6 +165,8 @@ async function check(p: Program): Promise<void> {
   assert.equal(lock.statistics().tasksWaiting, 0);
   assert.equal(limiter.borrowed, 0, "no token leaked");
   assert.equal(limiter.statistics().tasksWaiting, 0);
+  assert.equal(semaphore.value, p.total, "no semaphore unit leaked");
+  assert.equal(semaphore.statistics().tasksWaiting, 0);
   assert.equal(groupLimiter.borrowed, 0, "no group slot leaked");
   assert.equal(groupLimiter.statistics().tasksWaiting, 0);
   assert.ok(groupLimiter.statistics().total === p.groupLimit);
