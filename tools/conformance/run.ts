@@ -28,6 +28,7 @@ import "./portable.ts";
 import "./stream.ts";
 import "./sync.ts";
 import "./toolkit.ts";
+import "./worker.ts";
 
 interface RuntimeGlobals {
   Deno?: { version: { deno: string } };
