@@ -613,3 +613,46 @@ Deno.test("produce: a producer waiting on a send settles nothing twice when next
     });
   });
 });
+
+Deno.test("produce: a producer error is reported nowhere else: no unhandled rejection, whatever the consumer does", async () => {
+  const unhandled: unknown[] = [];
+  const listener = (event: PromiseRejectionEvent) => {
+    unhandled.push(event.reason);
+    event.preventDefault();
+  };
+  globalThis.addEventListener("unhandledrejection", listener);
+  try {
+    await onClock(async () => {
+      const failing = () =>
+        produce<number>(async (send) => {
+          await send(1);
+          throw new Error("producer");
+        }, { buffer: 1 });
+      // Seen by next().
+      await rejection(collect(failing()));
+      // Seen by return() on break.
+      await rejection((async () => {
+        for await (const _ of failing()) {
+          await sleep(1);
+          break;
+        }
+      })());
+      // Dropped with the loop body's own error (the language's rule).
+      await rejection((async () => {
+        for await (const _ of failing()) {
+          await sleep(1);
+          throw new Error("body");
+        }
+      })());
+      // An iterator dropped after the producer failed.
+      const iterator = failing()[Symbol.asyncIterator]();
+      await iterator.next();
+      await sleep(1);
+    });
+    await idle();
+    await idle();
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", listener);
+  }
+  assert.deepEqual(unhandled, []);
+});
