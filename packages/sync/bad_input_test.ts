@@ -9,7 +9,9 @@ import {
   Event,
   Lock,
   openChannel,
+  Receiver,
   Semaphore,
+  Sender,
 } from "./mod.ts";
 import { allBlocked, onClock } from "./_test_helpers.ts";
 
@@ -111,4 +113,12 @@ Deno.test("bad input: a misuse leaves the waiters as they were", async () => {
     });
     assert.deepEqual(got, [7]);
   });
+});
+
+Deno.test("bad input: channel ends come from openChannel() only", () => {
+  assert.throws(
+    () => new Sender({} as never),
+    /^TypeError: Cannot create Sender: channel ends are made by openChannel\(\)$/,
+  );
+  assert.throws(() => new Receiver(undefined as never), TypeError);
 });

@@ -268,6 +268,11 @@ export class Sender<T> {
    */
   constructor(state: never);
   constructor(state: ChannelState<T>) {
+    if (!(state instanceof ChannelState)) {
+      throw new TypeError(
+        "Cannot create Sender: channel ends are made by openChannel()",
+      );
+    }
     this.#state = state;
   }
 
@@ -435,6 +440,11 @@ export class Receiver<T> implements AsyncIterable<T> {
    */
   constructor(state: never);
   constructor(state: ChannelState<T>) {
+    if (!(state instanceof ChannelState)) {
+      throw new TypeError(
+        "Cannot create Receiver: channel ends are made by openChannel()",
+      );
+    }
     this.#state = state;
   }
 
