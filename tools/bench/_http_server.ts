@@ -8,9 +8,12 @@
  *
  * Variants, each answering `hello world`:
  * - `bare`: the handler alone, as the runtime calls it;
- * - `bare + url, header`: the same, reading its URL and one header, as a
- *   handler that routes or checks a token does (Deno makes both lazily,
- *   so a handler that never looks at them does not pay for them);
+ * - `bare + url, header`: the same as an async function that reads its URL
+ *   and one header, as a handler that routes or checks a token does. Deno
+ *   makes both lazily, so a handler that never looks at them does not pay
+ *   for them; and Deno answers a returned `Response` on a faster path than
+ *   a returned promise, which every async handler pays (about 0.7 µs of
+ *   server CPU on Deno 2.9), `handler()` included;
  * - `handler()`: `bare` through `@corral/http`'s `handler()` (which reads
  *   the URL for the scope's name and the deadline headers);
  * - `hono`: a Hono app with one route;
@@ -78,10 +81,10 @@ const variants: Record<
   (request: Request) => Response | Promise<Response>
 > = {
   "bare": hello,
-  "bare + url, header": (request) =>
+  "bare + url, header": async (request) =>
     request.url === "" || request.headers.get("authorization") !== null
-      ? new Response(null, { status: 400 })
-      : hello(),
+      ? await new Response(null, { status: 400 })
+      : await hello(),
   "handler()": handler(hello),
   "hono": (request) => bareHono.fetch(request),
   "hono + header": (request) => headerHono.fetch(request),
