@@ -315,14 +315,14 @@ const COMPARISONS = [
   ["handler()", "bare"],
   ["handler()", "bare + url, header"],
   ["hono + corral()", "hono"],
-  ["hono + corral()", "hono + header"],
+  ["hono + corral()", "hono + middleware"],
 ] as const;
 const VARIANTS = [
   "bare",
   "bare + url, header",
   "handler()",
   "hono",
-  "hono + header",
+  "hono + middleware",
   "hono + corral()",
 ];
 const TARGET = 0.05;
