@@ -9,6 +9,7 @@
  * ```sh
  * deno run -A tools/bench/http.ts                       # table
  * deno run -A tools/bench/http.ts --json                # JSON
+ * deno run -A tools/bench/http.ts --in-process          # the wrappers alone
  * deno run -A tools/bench/http.ts --runtimes deno --load fetch
  * deno run -A tools/bench/http.ts --rounds 7 --duration 3000 --concurrency 64
  * ```
@@ -430,8 +431,64 @@ async function main(options: Options): Promise<void> {
   }
 }
 
+/**
+ * `--in-process`: the wrappers' own cost, without a network or a server:
+ * each variant called with the same `Request`, 32 at a time, interleaved
+ * round by round, in microseconds per request (median of the rounds). Far
+ * less noisy than a load test on a shared machine, and it leaves out what
+ * the server pays for the URL and headers a wrapper reads.
+ */
+async function inProcess(rounds: number): Promise<void> {
+  const { handler } = await import("@corral/http");
+  const { corral } = await import("@corral/http/hono");
+  const { Hono } = await import("npm:hono@4.13.23");
+  const hello = () => new Response("hello world");
+  const withMiddleware = new Hono();
+  withMiddleware.use(async (c, next) => {
+    if (c.req.header("authorization") === "") throw new Error("unreachable");
+    await next();
+  });
+  withMiddleware.get("/hello", (c) => c.text("hello world"));
+  const withCorral = new Hono();
+  withCorral.use(corral());
+  withCorral.get("/hello", (c) => c.text("hello world"));
+  const app = handler(hello);
+  type Fetch = (request: Request) => Response | Promise<Response>;
+  const variants: Record<string, Fetch> = {
+    "async bare": async () => await hello(),
+    "handler()": (request) => app(request),
+    "hono + middleware": (request) => withMiddleware.fetch(request),
+    "hono + corral()": (request) => withCorral.fetch(request),
+  };
+  const request = new Request("http://127.0.0.1/hello");
+  const times: Record<string, number[]> = {};
+  for (let round = 0; round < rounds + 1; round++) { // round 0 warms up
+    for (const [name, fn] of Object.entries(variants)) {
+      const batches = 5_000, width = 32;
+      const started = performance.now();
+      for (let i = 0; i < batches; i++) {
+        const batch: (Response | Promise<Response>)[] = [];
+        for (let j = 0; j < width; j++) batch.push(fn(request));
+        await Promise.all(batch);
+      }
+      const micros = (performance.now() - started) * 1_000 /
+        (batches * width);
+      if (round > 0) (times[name] ??= []).push(micros);
+    }
+  }
+  console.log("| in process (Deno)  | µs per request |");
+  console.log("| ------------------ | -------------: |");
+  for (const [name, values] of Object.entries(times)) {
+    console.log(
+      `| ${name.padEnd(18)} | ${median(values).toFixed(2).padStart(14)} |`,
+    );
+  }
+}
+
 if (import.meta.main) {
-  if (Deno.args[0] === "--load") {
+  if (Deno.args[0] === "--in-process") {
+    await inProcess(Number(Deno.args[1] ?? 7));
+  } else if (Deno.args[0] === "--load") {
     const [, url, warmup, duration, concurrency] = Deno.args;
     const result = await generateLoad(
       url!,
