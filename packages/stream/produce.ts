@@ -110,7 +110,7 @@ export interface ProduceOptions {
  * });
  * const iterator = stream[Symbol.asyncIterator]();
  * assert.deepEqual(await iterator.next(), { done: false, value: 1 });
- * await iterator.return!(); // ends the producer; always call it when done early
+ * await iterator.return(); // ends the producer; always call it when done early
  * ```
  */
 export interface SafeStream<T> extends AsyncIterable<T> {
@@ -120,7 +120,50 @@ export interface SafeStream<T> extends AsyncIterable<T> {
    *
    * @returns A fresh iterator, with its own run of the producer.
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<T>;
+  [Symbol.asyncIterator](): StreamIterator<T>;
+}
+
+/**
+ * The iterator of a {@linkcode SafeStream}. `return()` (which `for await`
+ * calls when the loop is left early) cancels the producer and resolves
+ * once it has ended; a `next()` after that says done. It is also
+ * `AsyncDisposable`, so iterating by hand with `await using` ends the
+ * producer when the block exits, however it exits.
+ *
+ * @typeParam T The items.
+ *
+ * @example `await using` for iterating by hand
+ * ```ts
+ * import { produce } from "@corral/stream";
+ * import assert from "node:assert/strict";
+ *
+ * let ended = false;
+ * const numbers = produce<number>(async (send) => {
+ *   try {
+ *     for (let i = 0; ; i++) await send(i);
+ *   } finally {
+ *     ended = true;
+ *   }
+ * });
+ * {
+ *   await using iterator = numbers[Symbol.asyncIterator]();
+ *   assert.equal((await iterator.next()).value, 0);
+ *   assert.equal((await iterator.next()).value, 1);
+ * } // the producer is cancelled here, and has ended
+ * assert.ok(ended);
+ * ```
+ */
+export interface StreamIterator<T>
+  extends AsyncIterableIterator<T>, AsyncDisposable {
+  /**
+   * Leaves the stream: cancels the producer and waits until it has ended.
+   *
+   * @param value Returned as the result's `value`.
+   * @returns `{ done: true, value }`.
+   * @throws The producer's error, if it failed and no `next()` reported
+   * it yet.
+   */
+  return(value?: unknown): Promise<IteratorResult<T>>;
 }
 
 /**
@@ -158,8 +201,8 @@ export interface SafeStream<T> extends AsyncIterable<T> {
  * An iterator that is dropped without `return()` (manual `next()` calls,
  * then nothing) leaves its producer waiting in `send`, which holds no timer
  * and so never keeps the process alive; when the iterator is garbage
- * collected, the producer is cancelled. Call `return()` (or use
- * `for await`) to end it at once.
+ * collected, the producer is cancelled. Call `return()`, use `for await`,
+ * or hold the iterator with `await using` to end it at once.
  *
  * @typeParam T The items.
  * @param producer The producer: `async (send) => { ... }`.
@@ -441,15 +484,19 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({
   value: undefined,
 }) as IteratorReturnResult<undefined>;
 
-class ProducedIterator<T> implements AsyncIterableIterator<T> {
+class ProducedIterator<T> implements StreamIterator<T> {
   readonly #run: Run<T>;
 
   constructor(producer: Producer<T>, buffer: number, name: string) {
     this.#run = new Run(producer, buffer, name);
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+  [Symbol.asyncIterator](): StreamIterator<T> {
     return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
   }
 
   next(): Promise<IteratorResult<T>> {

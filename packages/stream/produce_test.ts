@@ -656,3 +656,28 @@ Deno.test("produce: a producer error is reported nowhere else: no unhandled reje
   }
   assert.deepEqual(unhandled, []);
 });
+
+Deno.test("produce: `await using` an iterator ends the producer when the block exits, even by a throw", async () => {
+  await onClock(async () => {
+    let ended = 0;
+    const numbers = produce<number>(async (send) => {
+      try {
+        for (let i = 0;; i++) await send(i);
+      } finally {
+        await shielded(() => sleep(5));
+        ended++;
+      }
+    });
+    {
+      await using iterator = numbers[Symbol.asyncIterator]();
+      assert.equal((await iterator.next()).value, 0);
+    }
+    assert.equal(ended, 1);
+    await rejection((async () => {
+      await using iterator = numbers[Symbol.asyncIterator]();
+      await iterator.next();
+      throw new Error("block");
+    })());
+    assert.equal(ended, 2);
+  });
+});
