@@ -2,7 +2,7 @@
 // Tests of CapacityLimiter (Trio test_CapacityLimiter, _inf,
 // _change_total_tokens, _memleak_548).
 import assert from "node:assert/strict";
-import { CancelScope, moveOnAfter, sleepForever } from "@corral/scope";
+import { CancelScope, moveOnAfter, sleep, sleepForever } from "@corral/scope";
 import { taskGroup } from "@corral/taskgroup";
 import { onCancelled } from "@corral/scope/plumbing";
 import { CapacityLimiter } from "./mod.ts";
@@ -239,4 +239,28 @@ Deno.test("CapacityLimiter.release(): code run by a deadline that passed during 
   });
   limiter.release("d");
   assert.equal(limiter.borrowed, 0);
+});
+
+Deno.test("CapacityLimiter.run(): two calls of one task at once (Promise.all) are one borrower: the second is the error; spawn tasks instead", async () => {
+  await onClock(async () => {
+    const limiter = new CapacityLimiter(2);
+    await taskGroup((group) => {
+      group.spawn(async () => {
+        const [first, second] = await Promise.allSettled([
+          limiter.run(() => sleep(1)),
+          limiter.run(() => sleep(1)),
+        ]);
+        assert.equal(first.status, "fulfilled");
+        assert.equal(second.status, "rejected");
+        assert.match(
+          String((second as PromiseRejectedResult).reason),
+          /already holds a token; each borrower holds at most one/,
+        );
+      });
+      for (let i = 0; i < 2; i++) {
+        group.spawn(() => limiter.run(() => sleep(1)));
+      }
+    });
+    assert.equal(limiter.borrowed, 0);
+  });
 });
