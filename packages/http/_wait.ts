@@ -1,14 +1,14 @@
 // Copyright the corral authors. MIT license.
 /**
- * How `serve` waits on the server and its grace period: a promise raced against
- * the cancellation of a scope, through a scope waiter (one entry in the
- * scope's own set), never a listener on an `AbortSignal` (O(n) add and
- * remove in Deno's `EventTarget`: js-anchors §6).
+ * How `serve` waits on its server and its grace period: a promise raced
+ * against the cancellation of the current scope, built on the workspace's
+ * one wait routine, `park` (one callback on the scope, removed in O(1);
+ * never a listener on an `AbortSignal`).
  *
  * @module
  */
-import type { Cancelled, CancelScope } from "@corral/scope";
-import { cancellationOf, onCancelled } from "@corral/scope/plumbing";
+import type { Cancelled } from "@corral/scope";
+import { park } from "@corral/scope/plumbing";
 
 /** How a wait ended; {@linkcode settleOrCancel} never rejects. */
 export type Outcome<T> =
@@ -17,45 +17,22 @@ export type Outcome<T> =
   | { kind: "cancelled"; cancelled: Cancelled };
 
 /**
- * Waits until `promise` settles or `scope` becomes cancelled, whichever is
- * first, and says which. `onCancel` runs synchronously when the scope's
- * cancellation arrives while waiting (to abort the foreign work). A
- * cancellation already pending is reported at once. Handlers stay attached
- * to `promise`, so its later rejection is never unhandled. With no scope,
- * only settlement ends the wait.
+ * Waits until `promise` settles or the current scope becomes cancelled,
+ * whichever is first, and says which; a cancellation already pending is
+ * reported at once. `promise` always has a handler, so its later rejection
+ * is never unhandled.
  */
-export function settleOrCancel<T>(
-  scope: CancelScope | undefined,
+export async function settleOrCancel<T>(
   promise: PromiseLike<T>,
-  onCancel?: (cancelled: Cancelled) => void,
 ): Promise<Outcome<T>> {
-  return new Promise<Outcome<T>>((resolve) => {
-    let dispose: (() => void) | undefined;
-    let settled = false;
-    promise.then(
-      (value) => {
-        settled = true;
-        dispose?.();
-        resolve({ kind: "value", value });
-      },
-      (error) => {
-        settled = true;
-        dispose?.();
-        resolve({ kind: "error", error });
-      },
-    );
-    // A thenable may call back synchronously: then there is nothing to wait.
-    if (scope === undefined || settled) return;
-    const pending = cancellationOf(scope);
-    if (pending !== undefined) {
-      onCancel?.(pending);
-      resolve({ kind: "cancelled", cancelled: pending });
-      return;
-    }
-    dispose = onCancelled(scope, (cancelled) => {
-      dispose = undefined; // called once, and dropped by the scope
-      onCancel?.(cancelled);
-      resolve({ kind: "cancelled", cancelled });
-    });
-  });
+  const settled = Promise.resolve(promise).then(
+    (value): Outcome<T> => ({ kind: "value", value }),
+    (error): Outcome<T> => ({ kind: "error", error }),
+  );
+  try {
+    // Nothing to take out of a queue on cancel: a late wake is ignored.
+    return await park<Outcome<T>>((wake) => void settled.then(wake));
+  } catch (cancelled) {
+    return { kind: "cancelled", cancelled: cancelled as Cancelled };
+  }
 }

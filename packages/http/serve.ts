@@ -216,7 +216,6 @@ export async function serve(
     let hardStop = false;
     try {
       const outcome = await settleOrCancel(
-        scope,
         Promise.race([stop.promise, server.finished]),
       );
       stopping = true;
@@ -229,8 +228,8 @@ export async function serve(
           timeout: gracePeriod,
           name: `${name}: grace period`,
         });
-        await grace.run((grace) =>
-          settleOrCancel(grace, Promise.race([idle(), hurry.promise]))
+        await grace.run(() =>
+          settleOrCancel(Promise.race([idle(), hurry.promise]))
         );
         if (inFlight > 0) {
           scope.cancel(`${name} shut down: the grace period is over`); // or cut short
@@ -241,7 +240,7 @@ export async function serve(
       await shielded(() =>
         moveOnAfter(
           Math.min(gracePeriod, MAX_FLUSH_MS),
-          (flush) => settleOrCancel(flush, finished),
+          () => settleOrCancel(finished),
         )
       );
       // Responses still streaming now are cut. Only while the server runs:
