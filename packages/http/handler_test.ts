@@ -602,3 +602,22 @@ Deno.test("handler() answers a gRPC or Connect caller in its protocol when the d
   assert.equal(connect.status, 504);
   assert.equal((await connect.json()).code, "deadline_exceeded");
 });
+
+Deno.test("handler(): the remaining time is the same however the deadline arrived", async () => {
+  const app = handler((_request, { timeout }) =>
+    Response.json({ timeout, remaining: remainingTime() })
+  );
+  for (
+    const headers of [
+      { "corral-timeout": "500" },
+      { "grpc-timeout": "500m" },
+      { "grpc-timeout": "500000u" },
+      { "connect-timeout-ms": "500" },
+    ]
+  ) {
+    const response = await app(new Request("http://example.com/", { headers }));
+    const { timeout, remaining } = await response.json();
+    assert.equal(timeout, 500, JSON.stringify(headers));
+    assert.ok(remaining <= 500 && remaining > 400, `${remaining}`);
+  }
+});
