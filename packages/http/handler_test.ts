@@ -607,14 +607,13 @@ Deno.test("handler(): the remaining time is the same however the deadline arrive
   const app = handler((_request, { timeout }) =>
     Response.json({ timeout, remaining: remainingTime() })
   );
-  for (
-    const headers of [
-      { "corral-timeout": "500" },
-      { "grpc-timeout": "500m" },
-      { "grpc-timeout": "500000u" },
-      { "connect-timeout-ms": "500" },
-    ]
-  ) {
+  const formats: Record<string, string>[] = [
+    { "corral-timeout": "500" },
+    { "grpc-timeout": "500m" },
+    { "grpc-timeout": "500000u" },
+    { "connect-timeout-ms": "500" },
+  ];
+  for (const headers of formats) {
     const response = await app(new Request("http://example.com/", { headers }));
     const { timeout, remaining } = await response.json();
     assert.equal(timeout, 500, JSON.stringify(headers));
