@@ -22,6 +22,7 @@ import { reportUnhandled, runTests, setFeature } from "./harness.ts";
 import { loadInterop } from "./interop_api.ts";
 import { RESULT_MARKER, type RuntimeReport } from "./protocol.ts";
 import "./cancellable.ts";
+import "./http.ts";
 import "./context.ts";
 import "./structure.ts";
 import "./portable.ts";
