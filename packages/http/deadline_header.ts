@@ -42,7 +42,20 @@ export type TimeoutHeader =
   | "grpc-timeout"
   | "connect-timeout-ms";
 
-/** Every {@linkcode TimeoutHeader}, in the order `handler()` reads them. */
+/**
+ * Every {@linkcode TimeoutHeader}, in the order `handler()` reads them: its
+ * default `timeoutHeaders`.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseTimeout, TIMEOUT_HEADERS } from "@corral/http";
+ * import assert from "node:assert/strict";
+ *
+ * const headers = new Headers({ "grpc-timeout": "250m" });
+ * const budgets = TIMEOUT_HEADERS.map((name) => parseTimeout(headers.get(name), name));
+ * assert.deepEqual(budgets, [undefined, 250, undefined]);
+ * ```
+ */
 export const TIMEOUT_HEADERS: readonly TimeoutHeader[] = Object.freeze([
   "corral-timeout",
   "grpc-timeout",

@@ -38,7 +38,7 @@ export interface RequestContext {
   readonly timeout: number;
 }
 
-/** A request handler run by {@linkcode handler} or {@linkcode serve}. */
+/** A request handler run by {@linkcode handler}, or by `serve()` from `@corral/http/deno`. */
 export type RequestHandler = (
   request: Request,
   context: RequestContext,
@@ -68,8 +68,8 @@ export interface HandlerOptions {
    */
   maxTimeout?: number;
   /**
-   * The time a request gets when it carries no (valid) timeout header, in
-   * milliseconds. @default {Infinity}
+   * The time a request gets when it carries none of the deadline headers,
+   * in milliseconds. @default {Infinity}
    */
   defaultTimeout?: number;
   /**
