@@ -26,10 +26,10 @@ const web = typeof (globalThis as { postMessage?: unknown }).postMessage ===
   "function";
 let post: Post;
 /** The runtime's handler, once loaded. */
-const ready: { receive?: (message: Call | Cancel) => void } = {};
-const early: (Call | Cancel)[] = [];
+const ready: { receive?: (message: Call | Cancel | string) => void } = {};
+const early: (Call | Cancel | string)[] = [];
 
-function onMessage(message: Call | Cancel): void {
+function onMessage(message: Call | Cancel | string): void {
   if (ready.receive === undefined) early.push(message);
   else ready.receive(message);
 }
@@ -40,15 +40,19 @@ if (web) {
     onmessage: ((event: MessageEvent) => void) | null;
     close?: () => void;
   };
+  // No transfer list unless there is something to move: an empty one
+  // costs Deno's postMessage its fast path for a primitive.
   post = (message: Reply, transfer?: Transferable[]) =>
-    self.postMessage(message, transfer ?? []);
+    transfer === undefined || transfer.length === 0
+      ? self.postMessage(message)
+      : self.postMessage(message, transfer);
   self.onmessage = (event) => onMessage(event.data);
   // A worker that closes itself must not leave its caller waiting: the Web
   // Worker API tells the other side nothing (Node has an 'exit' event).
   const close = self.close;
   if (typeof close === "function") {
     self.close = function closeWorker() {
-      post({ t: "exit", id: -1, code: 0 });
+      post([3, -1, 0]); // EXIT: see _protocol.ts
       close.call(self);
     };
   }
@@ -56,7 +60,9 @@ if (web) {
   const { parentPort } = await import("node:worker_threads");
   const port = parentPort as unknown as NodePort;
   post = (message: Reply, transfer?: Transferable[]) =>
-    port.postMessage(message, transfer ?? []);
+    transfer === undefined || transfer.length === 0
+      ? port.postMessage(message)
+      : port.postMessage(message, transfer);
   port.on("message", onMessage);
 }
 

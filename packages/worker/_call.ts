@@ -29,9 +29,18 @@ import {
   onCancelled,
   park,
 } from "@corral/scope/plumbing";
-import type { Call } from "./_protocol.ts";
-import { reviveError } from "./_protocol.ts";
-import type { Outcome, WorkerHandle } from "./_host.ts";
+import {
+  CALL,
+  type Call,
+  CANCEL,
+  CANCELLED,
+  ERROR,
+  EXIT,
+  reviveError,
+  shortCall,
+  VALUE,
+} from "./_protocol.ts";
+import { CRASH, type Outcome, TERMINATED, type WorkerHandle } from "./_host.ts";
 import { registry } from "./_registry.ts";
 import { cannotClone, show } from "./_validate.ts";
 
@@ -104,11 +113,15 @@ function checkFunctionExport(
 
 let nextId = 0;
 
-/** The call message for the current context. */
+/**
+ * The call message for the current context, to `worker` (which may be
+ * undefined: a worker not started yet).
+ */
 export function callMessage(
   module: string,
   name: string,
   args: unknown[],
+  worker?: WorkerHandle,
 ): Call {
   const deadline = currentEffectiveDeadline();
   // Remaining time, not the deadline: the worker's clock is its own (and
@@ -119,7 +132,15 @@ export function callMessage(
     const value = variable.get();
     if (value !== undefined) (context ??= []).push([key, value]);
   }
-  return { t: "call", id: nextId++, module, name, args, timeout, context };
+  return [
+    CALL,
+    nextId++,
+    name,
+    args,
+    timeout,
+    context,
+    worker?.module === module ? "" : module,
+  ];
 }
 
 /**
@@ -143,6 +164,7 @@ export function prepare(
 /** Sends the call and waits for its outcome, under the rule above. */
 export async function perform<T>(
   action: string,
+  module: string,
   handle: WorkerHandle,
   message: Call,
   transfer: Transferable[],
@@ -152,50 +174,60 @@ export async function perform<T>(
   let ours: Cancelled | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let dispose: (() => void) | undefined;
-  const outcome = await new Promise<Outcome>((resolve, reject) => {
-    try {
-      handle.call(message, transfer, resolve);
-    } catch (error) {
-      reject(cannotClone(action, error));
-      return;
-    }
-    if (scope === undefined) return;
-    dispose = onCancelled(scope, (cancelled) => {
-      ours = cancelled;
-      handle.send({ t: "cancel", id: message.id, reason: reasonOf(cancelled) });
-      if (grace !== Infinity) {
-        timer = setTimeout(() => void handle.terminate(), grace);
+  let outcome: Outcome;
+  try {
+    outcome = await new Promise<Outcome>((resolve, reject) => {
+      try {
+        handle.call(
+          transfer.length === 0 ? shortCall(message) ?? message : message,
+          transfer,
+          resolve,
+        );
+      } catch (error) {
+        reject(cannotClone(action, error));
+        return;
       }
+      handle.module = module;
+      if (scope === undefined) return;
+      dispose = onCancelled(scope, (cancelled) => {
+        ours = cancelled;
+        handle.send([CANCEL, message[1], reasonOf(cancelled)]);
+        if (grace !== Infinity) {
+          timer = setTimeout(() => void handle.terminate(), grace);
+        }
+      });
     });
-  }).finally(() => {
+  } finally {
     dispose?.();
-    clearTimeout(timer);
-  });
-  switch (outcome.t) {
-    case "value":
-      return outcome.value as T;
-    case "error":
-      throw reviveError(outcome.error, outcome.wrapped);
-    case "cancelled": {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+  switch (outcome[0]) {
+    case VALUE:
+      return outcome[2] as T;
+    case ERROR:
+      throw reviveError(outcome[2], outcome[3]);
+    case CANCELLED: {
       // The worker absorbed a cancellation: ours, or its copy of our
       // deadline, which may fire there a moment before it does here.
       const cancelled = ours ?? cancellationOf(scope);
       if (cancelled !== undefined) throw cancelled;
       return await park<never>(() => {});
     }
-    case "terminated":
+    case TERMINATED:
       if (ours !== undefined) throw ours;
       throw new Error(
         `Cannot ${action}: the worker was terminated before it answered (the pool closed)`,
       );
-    case "crash":
+    case CRASH:
       throw new Error(
-        `Cannot ${action}: the worker crashed: ${describe(outcome.error)}`,
-        { cause: outcome.error },
+        `Cannot ${action}: the worker crashed: ${describe(outcome[2])}`,
+        { cause: outcome[2] },
       );
-    case "exit":
+    case EXIT:
       throw new Error(
-        `Cannot ${action}: the worker exited (code ${outcome.code}) before it answered`,
+        `Cannot ${action}: the worker exited (code ${
+          outcome[2]
+        }) before it answered`,
       );
   }
 }

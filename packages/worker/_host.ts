@@ -12,13 +12,16 @@
  *
  * @module
  */
-import type { Reply } from "./_protocol.ts";
+import { EXIT, type Reply, VALUE } from "./_protocol.ts";
+
+/** Outcome kinds of this side only, after those of `Reply`. */
+export const CRASH = 4, TERMINATED = 5;
 
 /** How a call ended, as the caller sees it. */
 export type Outcome =
   | Reply
-  | { t: "crash"; id: -1; error: unknown }
-  | { t: "terminated"; id: -1 };
+  | [kind: typeof CRASH, id: -1, error: unknown]
+  | [kind: typeof TERMINATED, id: -1];
 
 /** The bootstrap beside this file: `.ts` from source, `.js` from npm. */
 const BOOTSTRAP = new URL(
@@ -44,6 +47,8 @@ let nodeWorker: Promise<NodeWorkerClass> | undefined;
 export class WorkerHandle {
   /** False once it crashed, exited or was terminated: never reused. */
   alive = true;
+  /** The module of the last call sent: the next may name it as "". */
+  module = "";
   #post: (message: unknown, transfer: Transferable[]) => void;
   #terminate: () => Promise<unknown> | void;
   #pending: ((outcome: Outcome) => void) | undefined;
@@ -72,50 +77,56 @@ export class WorkerHandle {
       name: "@corral/worker",
     });
     const handle = new WorkerHandle(
-      (message, transfer) => worker.postMessage(message, transfer),
+      (message, transfer) =>
+        transfer.length === 0
+          ? worker.postMessage(message)
+          : worker.postMessage(message, transfer),
       () => worker.terminate(),
     );
-    worker.onmessage = (event) => handle.#settle(event.data as Reply);
+    worker.onmessage = (event) => handle.#settle(event.data);
     worker.onerror = (event) => {
       // Handled here: unhandled, Deno rethrows a worker's error in the
       // thread that started it and ends the whole process.
       event.preventDefault();
-      handle.#die({
-        t: "crash",
-        id: -1,
-        error: event.error ?? new Error(String(event.message)),
-      });
+      handle.#die([
+        CRASH,
+        -1,
+        event.error ?? new Error(String(event.message)),
+      ]);
     };
     worker.onmessageerror = () =>
-      handle.#die({
-        t: "crash",
-        id: -1,
-        error: new Error("a message from the worker could not be read"),
-      });
+      handle.#die([
+        CRASH,
+        -1,
+        new Error("a message from the worker could not be read"),
+      ]);
     // Bun's worker emits 'close' with the exit code (process.exit()).
     worker.addEventListener("close", (event) =>
-      handle.#die({
-        t: "exit",
-        id: -1,
-        code: (event as Event & { code?: number }).code ?? 0,
-      }));
+      handle.#die([
+        EXIT,
+        -1,
+        (event as Event & { code?: number }).code ?? 0,
+      ]));
     return handle;
   }
 
   static #startNode(Worker: NodeWorkerClass): WorkerHandle {
     const worker = new Worker(BOOTSTRAP, { name: "@corral/worker" });
     const handle = new WorkerHandle(
-      (message, transfer) => worker.postMessage(message, transfer),
+      (message, transfer) =>
+        transfer.length === 0
+          ? worker.postMessage(message)
+          : worker.postMessage(message, transfer),
       () => worker.terminate(),
     );
     worker.on("message", (data: Reply) => handle.#settle(data));
     worker.on(
       "error",
-      (error: unknown) => handle.#die({ t: "crash", id: -1, error }),
+      (error: unknown) => handle.#die([CRASH, -1, error]),
     );
     worker.on(
       "exit",
-      (code: number) => handle.#die({ t: "exit", id: -1, code }),
+      (code: number) => handle.#die([EXIT, -1, code]),
     );
     return handle;
   }
@@ -131,7 +142,7 @@ export class WorkerHandle {
     settle: (outcome: Outcome) => void,
   ): void {
     if (!this.alive) {
-      settle({ t: "terminated", id: -1 });
+      settle([TERMINATED, -1]);
       return;
     }
     this.#post(message, transfer);
@@ -143,8 +154,10 @@ export class WorkerHandle {
     if (this.alive) this.#post(message, []);
   }
 
-  #settle(reply: Reply): void {
-    if (reply.t === "exit") {
+  #settle(reply: Reply | string | number | boolean | null | undefined): void {
+    // A bare primitive is the value of the call running (`isBare`).
+    if (!Array.isArray(reply)) reply = [VALUE, -1, reply];
+    else if (reply[0] === EXIT) {
       this.#die(reply);
       return;
     }
@@ -171,7 +184,7 @@ export class WorkerHandle {
    * once).
    */
   terminate(): Promise<void> {
-    this.#die({ t: "terminated", id: -1 });
+    this.#die([TERMINATED, -1]);
     return this.#stopped!;
   }
 }

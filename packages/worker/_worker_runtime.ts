@@ -14,10 +14,16 @@ import { CancelScope } from "@corral/scope";
 import {
   type Call,
   callName,
+  CANCEL,
   type Cancel,
+  CANCELLED,
+  ERROR,
+  isBare,
   isTransferring,
+  longCall,
   recordError,
   type Reply,
+  VALUE,
 } from "./_protocol.ts";
 import { registry } from "./_registry.ts";
 
@@ -27,83 +33,129 @@ export type Post = (message: Reply, transfer?: Transferable[]) => void;
 let post: Post;
 
 /** Gives the module the way to answer; returns the message handler. */
-export function connect(send: Post): (message: Call | Cancel) => void {
+export function connect(
+  send: Post,
+): (message: Call | Cancel | string) => void {
   post = send;
   return receive;
 }
 
 /** The scopes of the calls running here, by id. */
 const running = new Map<number, { scope: CancelScope; byCaller: boolean }>();
-const modules = new Map<string, Promise<Record<string, unknown>>>();
+/** Modules being imported, then imported (the hot path reads `loaded`). */
+const loading = new Map<string, Promise<Record<string, unknown>>>();
+const loaded = new Map<string, Record<string, unknown>>();
+/** Scope names by export, for the module `namesOf`: `worker: work.ts#sum`. */
+const names = new Map<string, string>();
+let namesOf = "";
+/** The module of the previous call: a call naming "" means this one. */
+let lastModule = "";
 
-function receive(message: Call | Cancel): void {
-  if (message.t === "cancel") {
-    const call = running.get(message.id);
+function receive(message: Call | Cancel | string): void {
+  if (typeof message === "string") message = longCall(message);
+  if (message[0] === CANCEL) {
+    const call = running.get(message[1]);
     if (call === undefined) return; // already answered
     call.byCaller = true;
-    call.scope.cancel(message.reason);
+    call.scope.cancel(message[2]);
     return;
   }
-  void perform(message);
+  if (message[6] !== "") lastModule = message[6];
+  const module = lastModule;
+  const namespace = loaded.get(module);
+  if (namespace !== undefined) {
+    void perform(message, module, namespace);
+    return;
+  }
+  let promise = loading.get(module);
+  if (promise === undefined) {
+    promise = import(module).then((namespace: Record<string, unknown>) => {
+      loaded.set(module, namespace);
+      return namespace;
+    });
+    loading.set(module, promise);
+  }
+  promise.then(
+    (namespace) => perform(message, module, namespace),
+    (error: unknown) => answer(message, [ERROR, message[1], ...wrap(error)]),
+  );
 }
 
-async function perform(call: Call): Promise<void> {
-  const scope = new CancelScope({
-    name: callName(call.module, call.name),
-    ...(call.timeout >= 0 ? { timeout: call.timeout } : {}),
-  });
+async function perform(
+  call: Call,
+  module: string,
+  namespace: Record<string, unknown>,
+): Promise<void> {
+  const [, id, name, args, timeout, context] = call;
+  if (module !== namesOf) {
+    names.clear();
+    namesOf = module;
+  }
+  let scopeName = names.get(name);
+  if (scopeName === undefined) {
+    scopeName = callName(module, name);
+    names.set(name, scopeName);
+  }
+  const scope = new CancelScope(
+    timeout >= 0 ? { name: scopeName, timeout } : { name: scopeName },
+  );
   const entry = { scope, byCaller: false };
-  running.set(call.id, entry);
+  running.set(id, entry);
   let reply: Reply;
   let transfer: Transferable[] | undefined;
   try {
-    let namespace = modules.get(call.module);
-    if (namespace === undefined) {
-      namespace = import(call.module) as Promise<Record<string, unknown>>;
-      modules.set(call.module, namespace);
-    }
-    const fn = (await namespace)[call.name];
+    const fn = namespace[name];
     if (typeof fn !== "function") {
       throw new TypeError(
-        `Cannot run in worker: export "${call.name}" of ${call.module} is not a function in the worker`,
+        `Cannot run in worker: export "${name}" of ${module} is not a function in the worker`,
       );
     }
-    let body = () => scope.run(() => fn(...call.args));
-    for (const [name, value] of call.context ?? []) {
-      const variable = registry.get(name);
-      if (variable === undefined) continue; // nobody here can read it
-      const inner = body;
-      body = () => variable.run(value, inner);
+    let body = () => scope.run(() => fn(...args));
+    if (context !== undefined) {
+      for (const [key, value] of context) {
+        const variable = registry.get(key);
+        if (variable === undefined) continue; // nobody here can read it
+        const inner = body;
+        body = () => variable.run(value, inner);
+      }
     }
     let value = await body();
     if (scope.cancelCaught) {
-      if (entry.byCaller) {
-        reply = { t: "cancelled", id: call.id, source: "caller" };
-      } else if (scope.reason?.source === "deadline") {
-        reply = { t: "cancelled", id: call.id, source: "deadline" };
-      } else reply = { t: "value", id: call.id, value: undefined };
+      if (entry.byCaller) reply = [CANCELLED, id, "caller"];
+      else if (scope.reason?.source === "deadline") {
+        reply = [CANCELLED, id, "deadline"];
+      } else reply = [VALUE, id, undefined];
     } else {
       if (isTransferring(value)) {
         transfer = value.list;
         value = value.value;
       }
-      reply = { t: "value", id: call.id, value };
+      reply = [VALUE, id, value];
     }
   } catch (error) {
-    const { value, wrapped } = recordError(error);
-    reply = { t: "error", id: call.id, error: value, wrapped };
+    reply = [ERROR, id, ...wrap(error)];
   }
-  running.delete(call.id);
+  running.delete(id);
+  answer(call, reply, transfer);
+}
+
+function wrap(error: unknown): [unknown, boolean] {
+  const { value, wrapped } = recordError(error);
+  return [value, wrapped];
+}
+
+function answer(call: Call, reply: Reply, transfer?: Transferable[]): void {
   try {
-    post(reply, transfer);
+    if (reply[0] === VALUE && transfer === undefined && isBare(reply[2])) {
+      post(reply[2] as never);
+    } else post(reply, transfer);
   } catch (error) {
     // The result cannot be cloned (a function, a class instance with
     // private state): an error of the call, said plainly.
     const failure = new TypeError(
-      `Cannot return from worker: the result of ${call.name}() cannot be cloned`,
+      `Cannot return from worker: the result of ${call[2]}() cannot be cloned`,
       { cause: error },
     );
-    const { value, wrapped } = recordError(failure);
-    post({ t: "error", id: call.id, error: value, wrapped });
+    post([ERROR, call[1], ...wrap(failure)]);
   }
 }

@@ -139,6 +139,7 @@ async function runOnce<T>(
   try {
     return await perform<T>(
       action,
+      module,
       handle,
       prepared.message,
       prepared.transfer,

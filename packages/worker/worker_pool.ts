@@ -249,8 +249,8 @@ export class WorkerPool {
       if (this.#state !== "open") {
         throw new Error(`Cannot ${action}: the pool closed while it waited`);
       }
-      let message = callMessage(this.#module, name, args);
       worker = this.#idle.pop();
+      let message = callMessage(this.#module, name, args, worker);
       if (worker === undefined) {
         // Clone first: a message that cannot be cloned must not start a
         // worker.
@@ -263,7 +263,14 @@ export class WorkerPool {
         }
         this.#workers.add(worker);
       }
-      return await perform<T>(action, worker, message, transfer, grace);
+      return await perform<T>(
+        action,
+        this.#module,
+        worker,
+        message,
+        transfer,
+        grace,
+      );
     } finally {
       if (worker !== undefined) {
         if (worker.alive && this.#state === "open") this.#idle.push(worker);

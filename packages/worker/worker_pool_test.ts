@@ -199,3 +199,37 @@ Deno.test("WorkerPool's queue is a CapacityLimiter of @corral/sync", () => {
     /^WorkerPool "cpu" \(new, 0\/3 workers, 0 waiting\)$/,
   );
 });
+
+Deno.test("WorkerPool: arguments and results keep their exact values on the short path and off it", async () => {
+  const pool = new WorkerPool({ module: work, size: 1 });
+  await pool.open(async () => {
+    const values: unknown[] = [
+      0,
+      -0,
+      NaN,
+      Infinity,
+      -1.5,
+      2n,
+      "",
+      "a\u0000b \ud800",
+      true,
+      null,
+      undefined,
+      [1, [2]],
+      { a: undefined },
+      new Date(0),
+    ];
+    for (const value of values) {
+      // Twice: the first call on a worker names the module (the long form).
+      assert.deepEqual(await pool.run("echo", [value]), value);
+      const back = await pool.run("echo", [value]);
+      assert.ok(
+        Object.is(back, value) || typeof value === "object",
+        String(value),
+      );
+      assert.deepEqual(back, value);
+    }
+    assert.deepEqual(await pool.run("add", [1, 2]), 3);
+    assert.equal(await pool.run("echo", []), undefined);
+  });
+});
