@@ -1,0 +1,31 @@
+// Copyright the corral authors. MIT license.
+// The functions `worker.ts` runs in workers.
+
+/** The trivial call: what a round trip costs. */
+export function echo<T>(value: T): T {
+  return value;
+}
+
+/** Primes in [from, to): CPU-bound work that splits evenly by range size. */
+export function countPrimes(from: number, to: number): number {
+  let count = 0;
+  for (let n = Math.max(2, from); n < to; n++) {
+    let prime = true;
+    for (let d = 2; d * d <= n; d++) {
+      if (n % d === 0) {
+        prime = false;
+        break;
+      }
+    }
+    if (prime) count++;
+  }
+  return count;
+}
+
+/** Busy with no checkpoint until terminated; says when it started. */
+export function spin(port: MessagePort): never {
+  port.postMessage("started");
+  for (;;) {
+    // no checkpoint
+  }
+}
