@@ -406,8 +406,10 @@ Deno.test("race(): a loser whose cleanup fails while it is cancelled is not lost
       async () => {
         try {
           await sleep(100);
-        } finally {
-          throw cleanup; // runs as the winner cancels this attempt
+        } catch {
+          // Cancelled by the winner: the cleanup fails, replacing the
+          // Cancelled (a throw in `finally` would do the same).
+          throw cleanup;
         }
       },
       async () => {
