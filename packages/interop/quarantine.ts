@@ -16,6 +16,20 @@ import {
   show,
 } from "./_validate.ts";
 
+/**
+ * Options for {@linkcode Quarantine.listen}: those of `addEventListener`
+ * but `signal`, which is the block's own. Spelled out rather than taken
+ * from the DOM types, which a Node-only program does not have.
+ */
+export interface ListenOptions {
+  /** Remove the listener after its first call. @default {false} */
+  once?: boolean;
+  /** The listener will not call `preventDefault()`. @default {false} */
+  passive?: boolean;
+  /** Listen in the capture phase. @default {false} */
+  capture?: boolean;
+}
+
 /** Options for {@linkcode quarantine}. */
 export interface QuarantineOptions {
   /** A label for the scope and for errors. @default {"quarantine"} */
@@ -225,7 +239,7 @@ export class Quarantine {
     target: EventTarget,
     type: string,
     listener: (event: E) => void,
-    options?: Omit<AddEventListenerOptions, "signal">,
+    options?: ListenOptions,
   ): void {
     this.#checkOpen("add listener", this.#state !== "open");
     checkOptions(`add listener in quarantine${label(this.#name)}`, options);
