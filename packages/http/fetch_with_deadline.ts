@@ -80,6 +80,16 @@ export async function fetchWithDeadline(
   input: string | URL | Request,
   init?: FetchWithDeadlineInit,
 ): Promise<Response> {
+  if (
+    typeof input !== "string" && !(input instanceof URL) &&
+    !(input instanceof Request)
+  ) {
+    throw new TypeError(
+      `Cannot call fetchWithDeadline(): 'input' must be a string, a URL or a Request: current value is ${
+        show(input)
+      }`,
+    );
+  }
   checkOptions("call fetchWithDeadline()", init, "init");
   const {
     timeoutHeader = TIMEOUT_HEADER,
