@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 /**
- * Argument checks of DESIGN "Bad input gets a clear error", from
+ * Argument checks of docs/rules.md "Bad input", from
  * `@corral/scope/plumbing`, plus the one this package adds. Messages follow
  * std: the action, what was wrong, the current value.
  *

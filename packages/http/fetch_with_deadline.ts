@@ -39,7 +39,7 @@ export interface FetchWithDeadlineInit extends RequestInit {
  * and the reading of the response body both stop when the scope is
  * cancelled.
  *
- * It is a checkpoint (DESIGN rule 2): in a cancelled scope it throws
+ * It is a checkpoint (rule 2 of docs/rules.md): in a cancelled scope it throws
  * without sending anything. A rejection after the scope's signal aborted is
  * the scope's `Cancelled` (which `fetch` rejects with already, as the
  * signal's reason). Without a deadline no header is sent; a header the

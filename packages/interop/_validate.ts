@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 /**
- * Argument checks of DESIGN "Bad input gets a clear error". Messages follow
+ * Argument checks of docs/rules.md "Bad input". Messages follow
  * std: the action, what was wrong, the current value. Every check runs
  * before anything starts, so bad input disturbs nothing.
  *

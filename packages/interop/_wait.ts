@@ -3,7 +3,7 @@
  * The one way this package waits on foreign work: a promise raced against
  * the cancellation of a scope, through a scope waiter (one entry in the
  * scope's own set), never a listener on an `AbortSignal` (O(n) add and
- * remove in Deno's `EventTarget`: js-anchors §6).
+ * remove in Deno's `EventTarget`: the rawListeners row of cancel-blocked in docs/benchmarks.md).
  *
  * @module
  */

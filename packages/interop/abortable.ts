@@ -41,7 +41,7 @@ export interface AbortableOptions {
  *   cancellation came while it was on its way (Trio: "I guess it wasn't
  *   cancelled after all"); the next checkpoint throws.
  *
- * It is a checkpoint (DESIGN rule 2): in a cancelled scope it throws
+ * It is a checkpoint (rule 2 of docs/rules.md): in a cancelled scope it throws
  * without calling `fn`. The signal is this call's own, wired to the scope
  * through one scope waiter, so a thousand calls under one scope add no
  * listener to a shared signal. Outside any scope nothing can cancel it and

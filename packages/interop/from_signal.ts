@@ -26,7 +26,7 @@ export interface FromSignalOptions {
  *
  * At most one `abort` listener is added to the signal, and it is removed
  * when the scope exits, so a long-lived signal does not collect listeners
- * (Node #55311, Deno's O(n) `EventTarget`: js-anchors §6).
+ * (Node #55311, Deno's O(n) `EventTarget`: the rawListeners row of cancel-blocked in docs/benchmarks.md).
  *
  * @typeParam T The result of `fn`.
  * @param signal The foreign signal.

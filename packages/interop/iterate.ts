@@ -34,7 +34,7 @@ const resolved: Promise<void> = Promise.resolve();
 
 /**
  * Iterates an async iterable or a `ReadableStream` under the current scope:
- * each wait for the next item is a checkpoint (DESIGN rule 2), so a
+ * each wait for the next item is a checkpoint (rule 2 of docs/rules.md), so a
  * cancelled scope stops the loop even while the source is silent. Like
  * `for await (const x of source)`, plus cancellation.
  *
@@ -43,7 +43,7 @@ const resolved: Promise<void> = Promise.resolve();
  * early (`break`, `return`, `throw`). A stream's pending read ends at once;
  * an async generator cannot be interrupted while it awaits, so its
  * `return()` runs when it next yields, and the generator is never resumed
- * past that `yield` (semantics case 157). Each `next()` looks at the scope
+ * past that `yield` (docs/semantics.md case 157). Each `next()` looks at the scope
  * of its caller, so the loop is cancelled with the code that runs it.
  *
  * @typeParam T The items.
@@ -94,7 +94,7 @@ export function iterate<T>(
  * scope, so the consumer's work is timed too, and the cancellation lands
  * in the consumer, outside the scope meant to catch it. Here each `next()`
  * runs its own short scope around the wait alone, entered and left within
- * the call (DESIGN rule 8: no scope is open across a `yield`).
+ * the call (rule 8 of docs/rules.md: no scope is open across a `yield`).
  *
  * An enclosing scope's cancellation during the wait propagates as itself,
  * not as a timeout (rule 9).

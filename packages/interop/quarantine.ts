@@ -373,7 +373,7 @@ export class Quarantine {
  * listeners, pending promises) leaks out of the block: trio-asyncio's
  * `open_loop`, for JS callbacks instead of an asyncio loop.
  *
- * Errors follow the task-group rules (DESIGN rule 10): the first failure,
+ * Errors follow the task-group rules (rule 10 of docs/rules.md): the first failure,
  * of the body or of something the block holds, cancels the block; when the
  * teardown is done, every failure that is not a cancellation is thrown in a
  * `TaskGroupError`, always wrapped. Cancelling `q.scope` makes the block

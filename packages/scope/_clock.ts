@@ -8,7 +8,7 @@
  * (the real clock: one `setTimeout` for the earliest deadline; the mock clock:
  * none, or one idle check with autojump), so 100,000 scopes with deadlines
  * hold one timer between them, and a scope without a deadline costs none
- * (DESIGN rule 6).
+ * (rule 6 of docs/rules.md).
  *
  * @module
  */
@@ -71,7 +71,7 @@ export abstract class Clock {
 
   /**
    * Expires every deadline that has passed (a deadline equal to `now()` has
-   * passed: DESIGN rule 4), earliest first. Cheap when nothing is due, so
+   * passed: rule 4 of docs/rules.md), earliest first. Cheap when nothing is due, so
    * every checkpoint calls it: a checkpoint past a deadline throws even if
    * the timer has not fired yet (Trio `test_yield_briefly_checks_for_timeout`).
    */

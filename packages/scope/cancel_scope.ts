@@ -81,7 +81,7 @@ export interface CancelScopeOptions {
    * @default {undefined}
    */
   timeout?: number;
-  /** Ignore the cancellation of enclosing scopes (DESIGN rule 7). @default {false} */
+  /** Ignore the cancellation of enclosing scopes (rule 7 of docs/rules.md). @default {false} */
   shield?: boolean;
   /** A label for errors, `toString()` and the task tree. @default {""} */
   name?: string;
@@ -155,7 +155,7 @@ export class CancelScope {
   /**
    * True once this scope itself was cancelled: its `cancel()`, or its
    * deadline passed. Never goes back to false. A scope cancelled only through
-   * an ancestor keeps it false (DESIGN rule 4). Only writer: `#cancelWith`.
+   * an ancestor keeps it false (rule 4 of docs/rules.md). Only writer: `#cancelWith`.
    */
   get #cancelCalled(): boolean {
     return (this.#flags & CANCEL_CALLED) !== 0;
@@ -499,7 +499,7 @@ export class CancelScope {
    * handle it. A task's value settles a tick later, as an `await` would; a
    * synchronous throw settles at once, so a task failing inside `spawn()`
    * cancels its spawner before the spawner's next checkpoint (CPython
-   * #128550, semantics #104).
+   * #128550, docs/semantics.md #104).
    */
   static #runBody<T>(
     scope: CancelScope,

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
-// Tests of CancelScope: rules 1, 3, 4, 5 and 8 of DESIGN.md, and the ports
-// of semantics.md groups A (scope basics), D (nesting) and K (cleanup).
+// Tests of CancelScope: rules 1, 3, 4, 5 and 8 of docs/rules.md, and the ports
+// of docs/semantics.md groups A (scope basics), D (nesting) and K (cleanup).
 import assert from "node:assert/strict";
 import { CancelScope, currentScope } from "./cancel_scope.ts";
 import { Cancelled } from "./cancelled.ts";
@@ -74,7 +74,7 @@ testUnderEachParent(
 testUnderEachParent(
   "CancelScope.run() lets a non-Cancelled error pass, even when cancelled",
   async () => {
-    // trio: test_run.py::test_cancel_scope_no_cancellederror (semantics #11)
+    // trio: test_run.py::test_cancel_scope_no_cancellederror (docs/semantics.md #11)
     const scope = new CancelScope({ name: "failing" });
     const failure = new RangeError("boom");
     await assert.rejects(
@@ -169,7 +169,7 @@ testUnderEachParent(
 );
 
 Deno.test("CancelScope.toString() shows the state", async () => {
-  // trio: test_run.py::test_cancel_scope_repr (semantics #17)
+  // trio: test_run.py::test_cancel_scope_repr (docs/semantics.md #17)
   const clock = new MockClock();
   await clock.run(async () => {
     const scope = new CancelScope({ name: "req-42" });
@@ -222,7 +222,7 @@ testUnderEachParent(
   "rule 1: every checkpoint in a cancelled scope throws until control leaves it",
   async () => {
     // trio: test_run.py::test_cancel_edge_cases; anyio:
-    // test_taskgroups.py::test_level_cancellation (semantics #4)
+    // test_taskgroups.py::test_level_cancellation (docs/semantics.md #4)
     const scope = new CancelScope({ name: "level" });
     const caught: Cancelled[] = [];
     let reachedTheEnd = false;
@@ -254,7 +254,7 @@ testUnderEachParent(
   "rule 1: an await in cleanup of a cancelled scope throws; a shielded scope with its own timeout lets cleanup wait",
   async (clock) => {
     // trio: docs reference-core.rst (blocking cleanup); anyio: docs
-    // cancellation.rst "Finalization" (semantics #136)
+    // cancellation.rst "Finalization" (docs/semantics.md #136)
     const scope = new CancelScope({ name: "work" });
     const record: string[] = [];
     await scope.run(async () => {
@@ -289,7 +289,7 @@ testUnderEachParent(
 testUnderEachParent(
   "rule 3: an inner cancelled scope lets the outer Cancelled pass",
   async () => {
-    // trio: test_run.py::test_cancel_scope_nesting (semantics #56)
+    // trio: test_run.py::test_cancel_scope_nesting (docs/semantics.md #56)
     const enclosing = new CancelScope({ name: "enclosing" });
     const outer = new CancelScope({ name: "outer" });
     const middle = new CancelScope({ name: "middle" });
@@ -321,7 +321,7 @@ testUnderEachParent(
 testUnderEachParent(
   "rule 3: a scope that is not cancelled lets Cancelled pass",
   async () => {
-    // anyio: test_taskgroups.py::test_cancelled_parent (semantics #60)
+    // anyio: test_taskgroups.py::test_cancelled_parent (docs/semantics.md #60)
     const outer = new CancelScope({ name: "outer" });
     const fresh = new CancelScope({ name: "fresh" });
     let afterFresh = false;
@@ -352,7 +352,7 @@ testUnderEachParent(
   "rule 3: a scope-based checkpoint inside a cancelled scope belongs to the outer scope",
   async () => {
     // anyio: test_taskgroups.py::test_cancelled_scope_based_checkpoint;
-    // trio #860 (semantics #18)
+    // trio #860 (docs/semantics.md #18)
     const outer = new CancelScope({ name: "outer" });
     const inner = new CancelScope({ name: "inner" });
     await outer.run(async () => {
@@ -373,7 +373,7 @@ testUnderEachParent(
   "rule 3: the owner is decided at exit: an outer scope cancelled while an inner Cancelled propagates owns it",
   async () => {
     // anyio: test_taskgroups.py::test_cancelled_raises_beyond_origin_unshielded
-    // (semantics #52)
+    // (docs/semantics.md #52)
     const outer = new CancelScope({ name: "outer" });
     const inner = new CancelScope({ name: "inner" });
     await outer.run(async () => {
@@ -401,7 +401,7 @@ testUnderEachParent(
   "rule 4: cancel() then a checkpoint sets cancelCalled and cancelCaught",
   async () => {
     // trio: test_run.py::test_cancel_points (main2), ::test_cancel_edge_cases
-    // (semantics #1)
+    // (docs/semantics.md #1)
     const scope = new CancelScope({ name: "basic" });
     let afterCheckpoint = false;
     const result = await scope.run(async () => {
@@ -422,7 +422,7 @@ testUnderEachParent(
   "rule 4: a cancel that lands after the last checkpoint is not delivered",
   async () => {
     // anyio: test_taskgroups.py::test_cancelled_not_caught; trio: _run.py
-    // CancelScope.cancel_called docstring; disagreement D4 (semantics #6)
+    // CancelScope.cancel_called docstring; disagreement D4 (docs/semantics.md #6)
     const scope = new CancelScope({ name: "late" });
     const result = await scope.run(async () => {
       await checkpoint();
@@ -457,7 +457,7 @@ testUnderEachParent(
 testUnderEachParent(
   "rule 4: cancel() after exit sets cancelCalled but never cancelCaught",
   async () => {
-    // trio: test_run.py::test_cancel_unbound ("Can't reuse") (semantics #9)
+    // trio: test_run.py::test_cancel_unbound ("Can't reuse") (docs/semantics.md #9)
     const scope = new CancelScope({ name: "done" });
     await scope.run(() => checkpoint());
     scope.cancel();
@@ -474,7 +474,7 @@ testUnderEachParent(
 testUnderEachParent(
   "checkpoint() in a scope throws only after cancel()",
   async () => {
-    // trio: test_run.py::test_cancel_points (main1) (semantics #2)
+    // trio: test_run.py::test_cancel_points (main1) (docs/semantics.md #2)
     const scope = new CancelScope({ name: "points" });
     const record: string[] = [];
     await scope.run(async () => {
@@ -497,7 +497,7 @@ testUnderEachParent(
 
 testUnderEachParent("CancelScope.cancel() is idempotent", async () => {
   // trio: test_run.py::test_cancel_edge_cases; _run.py CancelScope.cancel
-  // docstring (semantics #3)
+  // docstring (docs/semantics.md #3)
   const scope = new CancelScope({ name: "twice" });
   let aborts = 0;
   scope.signal.addEventListener("abort", () => aborts++);
@@ -518,7 +518,7 @@ testUnderEachParent(
   "CancelScope.cancel() before run() cancels the scope from entry",
   async () => {
     // trio: test_run.py::test_cancel_unbound ("Cancel before entry"); anyio:
-    // test_taskgroups.py::test_cancel_before_entering_scope (semantics #7)
+    // test_taskgroups.py::test_cancel_before_entering_scope (docs/semantics.md #7)
     const scope = new CancelScope({ name: "early" });
     scope.cancel("before");
     assert.ok(scope.cancelCalled);
@@ -541,7 +541,7 @@ testUnderEachParent(
   async (clock) => {
     // trio: test_run.py::test_cancel_unbound ("Cancel after entry"); anyio:
     // test_taskgroups.py::test_cancel_scope_in_another_task,
-    // ::test_cancel_scope_in_child_task (semantics #8)
+    // ::test_cancel_scope_in_child_task (docs/semantics.md #8)
     const enclosing = new CancelScope({ name: "enclosing" });
     const target = new CancelScope({ name: "target" });
     const record: string[] = [];
@@ -573,7 +573,7 @@ testUnderEachParent(
   "a plain await in a cancelled scope does not throw; the next checkpoint does",
   async () => {
     // trio: test_run.py::test_cancel_points (main4: a schedule point without
-    // a cancel check) (semantics #5); DESIGN rule 2
+    // a cancel check) (docs/semantics.md #5); rule 2 of docs/rules.md
     const scope = new CancelScope({ name: "plain-await" });
     const record: string[] = [];
     await scope.run(async () => {
@@ -597,7 +597,7 @@ testUnderEachParent(
   "rule 5: Cancelled carries the reason and the source",
   async (clock) => {
     // trio: test_cancelled.py::test_cancel_reason; anyio:
-    // test_taskgroups.py::test_cancel_reason (semantics #14)
+    // test_taskgroups.py::test_cancel_reason (docs/semantics.md #14)
     const scope = new CancelScope({ name: "reasoned" });
     await scope.run(async () => {
       scope.cancel("hello");
@@ -649,7 +649,7 @@ testUnderEachParent(
   async (clock) => {
     // trio: test_cancelled.py::test_cancel_reason_not_overwritten,
     // ::test_cancel_reason_not_overwritten_2; anyio docs cancellation.rst
-    // (semantics #15)
+    // (docs/semantics.md #15)
     const explicitFirst = new CancelScope({ name: "explicit-first" });
     await explicitFirst.run(async () => {
       explicitFirst.cancel("first");
@@ -678,7 +678,7 @@ testUnderEachParent(
   "rule 5: a nested scope cancelled through its parent sees the parent's reason",
   async () => {
     // trio: test_cancelled.py::test_nested_child_source; _run.py
-    // CancelStatus.recalculate (semantics #15)
+    // CancelStatus.recalculate (docs/semantics.md #15)
     const outer = new CancelScope({ name: "outer" });
     const middle = new CancelScope({ name: "middle" });
     const inner = new CancelScope({ name: "inner" });
@@ -729,7 +729,7 @@ testUnderEachParent(
 
 Deno.test("rule 8: CancelScope.run() throws when run twice", async () => {
   // trio: test_run.py::test_cancel_unbound ("Can't reuse"); cpython:
-  // test_timeouts.py::test_timeout_double_enter (semantics #9, #41)
+  // test_timeouts.py::test_timeout_double_enter (docs/semantics.md #9, #41)
   const scope = new CancelScope({ name: "fetch-user" });
   await scope.run(() => {
     scope.cancel();
@@ -761,7 +761,7 @@ Deno.test(
   async () => {
     // trio: test_run.py::test_cancel_unbound ("Can't reenter", multiple
     // tasks); cpython: test_timeouts.py::test_timeout_already_entered
-    // (semantics #9, #41)
+    // (docs/semantics.md #9, #41)
     const clock = new MockClock();
     await clock.run(async () => {
       const scope = new CancelScope({ name: "busy" });
@@ -860,7 +860,7 @@ Deno.test(
 Deno.test(
   "CancelScope.run() throws for a callback that is not a function",
   () => {
-    // DESIGN "Bad input": run of a non-function is a TypeError.
+    // docs/rules.md "Bad input": run of a non-function is a TypeError.
     const bad: unknown[] = [undefined, null, 42, "fn", {}, [], Symbol.iterator];
     for (const value of bad) {
       const scope = new CancelScope({ name: "bad" });
@@ -883,8 +883,8 @@ Deno.test(
 // ---------------------------------------------------------------------------
 
 Deno.test("CancelScope() throws for bad options", async () => {
-  // trio: test_run.py::test_cancel_scope_validation (semantics #16);
-  // DESIGN "Bad input gets a clear error"
+  // trio: test_run.py::test_cancel_scope_validation (docs/semantics.md #16);
+  // docs/rules.md "Bad input"
   const cases: [unknown, ErrorConstructor, RegExp][] = [
     [
       { timeout: NaN },
@@ -960,7 +960,7 @@ Deno.test("CancelScope() throws for bad options", async () => {
 
 Deno.test("CancelScope setters throw for bad values and keep the old one", async () => {
   // trio: test_run.py::test_cancel_shielding (shield must be a bool)
-  // (semantics #44)
+  // (docs/semantics.md #44)
   const clock = new MockClock();
   await clock.run(async () => {
     const scope = new CancelScope({ name: "s", deadline: 100 });
@@ -1010,7 +1010,7 @@ testUnderEachParent(
   async () => {
     // trio: test_run.py::test_cancel_scope_nesting (last block); anyio:
     // test_taskgroups.py::test_cancel_scope_cleared,
-    // ::test_escaping_cancelled_error_from_cancelled_task (semantics #57)
+    // ::test_escaping_cancelled_error_from_cancelled_task (docs/semantics.md #57)
     const scope = new CancelScope({ name: "undelivered" });
     await scope.run(async () => {
       scope.cancel();
@@ -1028,7 +1028,7 @@ testUnderEachParent(
   async () => {
     // trio: test_run.py::test_cancel_inheritance; anyio:
     // test_taskgroups.py::test_cancel_propagation, ::test_cancel_cascade
-    // (semantics #58)
+    // (docs/semantics.md #58)
     const root = new CancelScope({ name: "root" });
     const leaves: CancelScope[] = [];
     const woken: string[] = [];
@@ -1080,7 +1080,7 @@ testUnderEachParent(
 Deno.test(
   "100,000 nested scopes unwind when the outermost is cancelled",
   async () => {
-    // trio: test_run.py::test_very_deep_cancel_scope_nesting (semantics #65
+    // trio: test_run.py::test_very_deep_cancel_scope_nesting (docs/semantics.md #65
     // asks 5,000). Each level is entered after `await null`, so entering does
     // not recurse on the JS stack; cancelling walks the tree with a worklist.
     const depth = 100_000;
@@ -1155,7 +1155,7 @@ testUnderEachParent(
   "CancelScope.run() lets an error thrown by cleanup replace the Cancelled",
   async () => {
     // cpython: test_taskgroups.py::test_taskgroup_19; trio:
-    // test_run.py::test_system_task_crash_plus_Cancelled (semantics #138,
+    // test_run.py::test_system_task_crash_plus_Cancelled (docs/semantics.md #138,
     // scope part: the group part is @corral/taskgroup's)
     const scope = new CancelScope({ name: "cleanup" });
     const cleanupError = new Error("cleanup failed");
@@ -1179,7 +1179,7 @@ testUnderEachParent(
   "an exited scope is unlinked from the tree",
   async () => {
     // Stand-in for trio: test_run.py::test_locals_destroyed_promptly_on_cancel,
-    // ::test_cancel_scope_exit_doesnt_create_cyclic_garbage (semantics #142):
+    // ::test_cancel_scope_exit_doesnt_create_cyclic_garbage (docs/semantics.md #142):
     // nothing in the tree keeps an exited scope alive.
     const parent = currentScope()!;
     const child = new CancelScope({ name: "child" });

@@ -2,7 +2,7 @@
 import { checkOptions, describe, show, text } from "./_validate.ts";
 
 /**
- * What cancelled a scope (DESIGN rule 5): its own `cancel()`, its deadline,
+ * What cancelled a scope (rule 5 of docs/rules.md): its own `cancel()`, its deadline,
  * or a task group that cancelled its children because one of them failed.
  */
 export type CancelSource = "explicit" | "deadline" | "group";
@@ -19,7 +19,7 @@ export interface CancelledOptions {
 
 /**
  * Thrown at a checkpoint inside a cancelled scope, and absorbed by the scope
- * that owns the cancellation (DESIGN rule 3). Like an `AbortSignal`'s
+ * that owns the cancellation (rule 3 of docs/rules.md). Like an `AbortSignal`'s
  * `reason`, but level-triggered: every checkpoint in the scope throws it
  * again until control leaves the scope, so a `catch` that swallows one cannot
  * keep the code running. Rethrow it when you catch it.

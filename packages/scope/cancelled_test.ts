@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-// Tests of the error classes Cancelled and TimeoutError (rule 5 of DESIGN.md).
+// Tests of the error classes Cancelled and TimeoutError (rule 5 of docs/rules.md).
 import assert from "node:assert/strict";
 import { CancelScope } from "./cancel_scope.ts";
 import { Cancelled, TimeoutError } from "./cancelled.ts";
@@ -23,7 +23,7 @@ Deno.test("Cancelled is an Error with name, source and reason", () => {
 
 Deno.test("Cancelled builds its message from its fields", () => {
   // trio: test_cancelled.py::test_cancel_reason ("cancelled due to explicit
-  // with reason 'hello'") (semantics #14)
+  // with reason 'hello'") (docs/semantics.md #14)
   const circular: Record<string, unknown> = {};
   circular.self = circular;
   const cases: [ConstructorParameters<typeof Cancelled>[0], string][] = [

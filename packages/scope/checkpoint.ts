@@ -17,7 +17,7 @@ function nextMacrotask(resolve: () => void): void {
   // Counted when the turn is asked for, not when it runs: a mock clock's idle
   // check queued just before this turn runs before it (macrotasks are FIFO)
   // and must already see a busy program, or autojump would move time under a
-  // task that is still looping (MockClock, DESIGN "@corral/scope/testing").
+  // task that is still looping (MockClock, docs/rules.md (MockClock, in "The public API these rules speak of")).
   activity.turns++;
   queueMacrotask(() => {
     lastMacrotaskTurn = performance.now();

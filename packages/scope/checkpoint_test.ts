@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 // Tests of checkpoint(), the sleeps, waitUnlessCancelled(), now() and
-// currentEffectiveDeadline(): rule 2 (and the query of rule 9) of DESIGN.md.
+// currentEffectiveDeadline(): rule 2 (and the query of rule 9) of docs/rules.md.
 import assert from "node:assert/strict";
 import { CancelScope, currentScope } from "./cancel_scope.ts";
 import {
@@ -24,7 +24,7 @@ import {
 testUnderEachParent(
   "rule 2: a checkpoint in a cancelled scope throws even when it would not wait",
   async (clock) => {
-    // trio: test_timeouts.py::test_sleep (semantics #27); DESIGN rule 2
+    // trio: test_timeouts.py::test_sleep (docs/semantics.md #27); rule 2 of docs/rules.md
     const scope = new CancelScope({ name: "cancelled" });
     await scope.run(async () => {
       scope.cancel();
@@ -57,7 +57,7 @@ testUnderEachParent(
 Deno.test(
   "rule 2: a loop of bare checkpoint() calls does not starve a timer, and a real deadline stops it",
   async () => {
-    // The one test on real time (DESIGN rule 2). First, a timer set for 5 ms
+    // The one test on real time (rule 2 of docs/rules.md). First, a timer set for 5 ms
     // fires while a loop of checkpoints runs: the loop waits for it, with a
     // safety deadline that only a starved timer would reach. (Racing the
     // timer against a short deadline instead would fail spuriously on a
@@ -90,8 +90,8 @@ testUnderEachParent(
   "rule 2: foreign work that ignores cancellation finishes, then the next checkpoint throws",
   async () => {
     // trio: test_run.py::test_failed_abort, ::test_slow_abort_basic
-    // (semantics #140); trio docs "Cancellation and primitive operations"
-    // (semantics #139: a checkpoint that throws did not do its work)
+    // (docs/semantics.md #140); trio docs "Cancellation and primitive operations"
+    // (docs/semantics.md #139: a checkpoint that throws did not do its work)
     const scope = new CancelScope({ name: "foreign" });
     const record: string[] = [];
     await scope.run(async () => {
@@ -162,7 +162,7 @@ testUnderEachParent(
 testUnderEachParent(
   "sleep() ends when its scope is cancelled, and the clock does not move",
   async (clock) => {
-    // trio docs "Cancellation and primitive operations" (semantics #139)
+    // trio docs "Cancellation and primitive operations" (docs/semantics.md #139)
     const scope = new CancelScope({ name: "sleeper" });
     let finished = false;
     await Promise.all([
@@ -271,7 +271,7 @@ Deno.test("now() reads the clock of the current scope", async () => {
 testUnderEachParent(
   "currentEffectiveDeadline() is the earliest deadline visible, stopping at a shield",
   async () => {
-    // trio: test_run.py::test_current_effective_deadline (semantics #39)
+    // trio: test_run.py::test_current_effective_deadline (docs/semantics.md #39)
     assert.equal(currentEffectiveDeadline(), Infinity);
     const scope1 = new CancelScope({ name: "scope1", deadline: 5 });
     const scope2 = new CancelScope({ name: "scope2", deadline: 10 });
@@ -302,7 +302,7 @@ Deno.test("currentEffectiveDeadline() outside any scope is Infinity", () => {
 });
 
 Deno.test("sleep() and sleepUntil() throw for bad values and start nothing", async () => {
-  // trio: test_timeouts.py::test_timeouts_raise_value_error (semantics #26)
+  // trio: test_timeouts.py::test_timeouts_raise_value_error (docs/semantics.md #26)
   const clock = new MockClock();
   await clock.run(() => {
     const cases: [string, () => unknown, ErrorConstructor, RegExp][] = [

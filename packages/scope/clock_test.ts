@@ -49,7 +49,7 @@ Deno.test("Clock expires deadlines in order, a deadline equal to now included", 
   clock.time = 2.5;
   clock.expireDue();
   assert.deepEqual(expired, [1, 2]);
-  clock.time = 3; // equal to now has passed (DESIGN rule 4)
+  clock.time = 3; // equal to now has passed (rule 4 of docs/rules.md)
   clock.expireDue();
   assert.deepEqual(expired, [1, 2, 3, 3]);
   clock.time = 100;

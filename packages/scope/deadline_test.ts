@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
-// Tests of scope deadlines: rules 4 and 6 of DESIGN.md, and the scope part of
-// semantics.md group B (deadlines and timeouts).
+// Tests of scope deadlines: rules 4 and 6 of docs/rules.md, and the scope part of
+// docs/semantics.md group B (deadlines and timeouts).
 import assert from "node:assert/strict";
 import { CancelScope } from "./cancel_scope.ts";
 import {
@@ -23,7 +23,7 @@ import {
 testUnderEachParent(
   "CancelScope.deadline that passes after the scope exited has no effect",
   async (clock) => {
-    // trio: test_run.py::test_basic_timeout (part 1) (semantics #19)
+    // trio: test_run.py::test_basic_timeout (part 1) (docs/semantics.md #19)
     const start = clock.now();
     const scope = new CancelScope({ name: "quick" });
     await scope.run(() => {
@@ -43,7 +43,7 @@ testUnderEachParent(
 testUnderEachParent(
   "CancelScope.deadline passing while blocked cancels the scope",
   async (clock) => {
-    // trio: test_run.py::test_basic_timeout (part 2) (semantics #20)
+    // trio: test_run.py::test_basic_timeout (part 2) (docs/semantics.md #20)
     const scope = new CancelScope({
       name: "blocked",
       deadline: clock.now() + 1,
@@ -62,7 +62,7 @@ testUnderEachParent(
   "rule 6: a deadline moved earlier takes effect at once; moved later it never un-cancels",
   async (clock) => {
     // trio: test_run.py::test_basic_timeout (part 3), ::test_cancel_unbound
-    // (last block) (semantics #21)
+    // (last block) (docs/semantics.md #21)
     const start = clock.now();
     const scope = new CancelScope({ name: "moving" });
     await scope.run(async () => {
@@ -91,7 +91,7 @@ testUnderEachParent(
   "rule 6: moving the deadline later while running avoids expiry",
   async (clock) => {
     // anyio: test_taskgroups.py::test_deadline_moved; cpython:
-    // test_timeouts.py::test_reschedule (semantics #40)
+    // test_timeouts.py::test_reschedule (docs/semantics.md #40)
     const result = await moveOnAfter(10, async (scope) => {
       scope.deadline = now() + 100;
       await sleep(50);
@@ -109,7 +109,7 @@ testUnderEachParent(
   "rule 6: a scope entered with its deadline already past is cancelled on entry",
   async (clock) => {
     // trio: _run.py CancelScope.__enter__, history.rst 0.11; anyio:
-    // test_taskgroups.py::test_deadline_reached_on_start (semantics #22)
+    // test_taskgroups.py::test_deadline_reached_on_start (docs/semantics.md #22)
     clock.advance(100);
     const cases = [
       new CancelScope({ name: "equal", deadline: 100 }), // equal has passed
@@ -140,7 +140,7 @@ testUnderEachParent(
 testUnderEachParent(
   "rule 4: cancelCalled is true once the deadline has passed, before any checkpoint",
   async (clock) => {
-    // trio: test_run.py::test_cancel_unbound; history.rst 0.12 (semantics #23)
+    // trio: test_run.py::test_cancel_unbound; history.rst 0.12 (docs/semantics.md #23)
     const idle = new CancelScope({ name: "idle", deadline: 10 });
     assert.equal(idle.cancelCalled, false);
     clock.advance(10);
@@ -153,7 +153,7 @@ testUnderEachParent(
 Deno.test(
   "rule 4: cancelCalled is true once a real deadline has passed, before the timer fires",
   async () => {
-    // trio: test_run.py::test_cancel_unbound; history.rst 0.12 (semantics #23)
+    // trio: test_run.py::test_cancel_unbound; history.rst 0.12 (docs/semantics.md #23)
     const scope = new CancelScope({ name: "active", timeout: 2 });
     await scope.run(async () => {
       busyWait(3); // no timer can fire while the thread is busy
@@ -168,7 +168,7 @@ Deno.test(
 Deno.test(
   "checkpoint() past a real deadline throws before the clock's timer fires",
   async () => {
-    // trio: test_run.py::test_yield_briefly_checks_for_timeout (semantics #24)
+    // trio: test_run.py::test_yield_briefly_checks_for_timeout (docs/semantics.md #24)
     const scope = new CancelScope({ name: "busy", timeout: 2 });
     const record: string[] = [];
     await scope.run(async () => {
@@ -187,7 +187,7 @@ testUnderEachParent(
   "rule 6: a relative timeout counts from the moment run() enters the scope",
   async (clock) => {
     // trio: test_timeouts.py::test_timeout_deadline_on_entry; history.rst
-    // (#2512); disagreement D6 (semantics #25)
+    // (#2512); disagreement D6 (docs/semantics.md #25)
     const scope = new CancelScope({ name: "relative", timeout: 5 });
     assert.equal(scope.deadline, Infinity, "unknown until entry");
     clock.advance(3);
@@ -292,7 +292,7 @@ testUnderEachParent(
   "MockClock.advance() past a scope's deadline makes the next checkpoint throw",
   async (clock) => {
     // trio: test_run.py::test_yield_briefly_checks_for_timeout,
-    // ::test_current_time_with_mock_clock (semantics #147)
+    // ::test_current_time_with_mock_clock (docs/semantics.md #147)
     const scope = new CancelScope({
       name: "jumped",
       deadline: clock.now() + 5,

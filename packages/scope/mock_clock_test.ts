@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-// Tests of MockClock: DESIGN "@corral/scope/testing" and semantics.md group L.
+// Tests of MockClock: docs/rules.md (MockClock, in "The public API these rules speak of") and docs/semantics.md group L.
 import assert from "node:assert/strict";
 import { CancelScope, currentScope } from "./cancel_scope.ts";
 import {
@@ -15,7 +15,7 @@ import { internals } from "./_internal.ts";
 import { realDelay } from "./_test_parents.ts";
 
 Deno.test("MockClock starts at 0 and never moves by itself", async () => {
-  // trio: _core/_tests/test_mock_clock.py::test_mock_clock (semantics #143)
+  // trio: _core/_tests/test_mock_clock.py::test_mock_clock (docs/semantics.md #143)
   const clock = new MockClock();
   assert.equal(clock.now(), 0);
   assert.equal(clock.autojump, false);
@@ -62,7 +62,7 @@ Deno.test("MockClock.advance() moves time and expires every deadline it passes",
 
 Deno.test("MockClock.advance() throws for bad values and keeps the time", () => {
   // trio: test_mock_clock.py::test_mock_clock ("time can't go backwards")
-  // (semantics #144)
+  // (docs/semantics.md #144)
   const clock = new MockClock();
   clock.advance(5);
   const cases: [unknown, ErrorConstructor, RegExp][] = [
@@ -114,7 +114,7 @@ Deno.test("MockClock throws for a non-boolean autojump", () => {
 });
 
 Deno.test("MockClock with autojump runs an hour of sleeps in milliseconds", async () => {
-  // trio: test_mock_clock.py::test_mock_clock_autojump (semantics #148)
+  // trio: test_mock_clock.py::test_mock_clock_autojump (docs/semantics.md #148)
   const clock = new MockClock({ autojump: true });
   const realStart = performance.now();
   await clock.run(async () => {
@@ -131,7 +131,7 @@ Deno.test("MockClock with autojump runs an hour of sleeps in milliseconds", asyn
 });
 
 Deno.test("MockClock autojump jumps only to the next deadline, and only if one exists", async () => {
-  // trio: _core/_mock_clock.py _autojump (semantics #149)
+  // trio: _core/_mock_clock.py _autojump (docs/semantics.md #149)
   const clock = new MockClock({ autojump: true });
   await clock.run(async () => {
     // No deadline anywhere: a task blocked on real work does not move time.
@@ -154,7 +154,7 @@ Deno.test("MockClock autojump jumps only to the next deadline, and only if one e
 
 Deno.test("MockClock autojump waits while another task is busy in a checkpoint loop", async () => {
   // trio: test_mock_clock.py::test_mock_clock_autojump_0_and_wait_all_tasks_blocked_0
-  // (semantics #150): the clock jumps only once the program is idle.
+  // (docs/semantics.md #150): the clock jumps only once the program is idle.
   const clock = new MockClock({ autojump: true });
   const record: string[] = [];
   await clock.run(() =>
@@ -181,7 +181,7 @@ Deno.test("MockClock autojump waits while another task is busy in a checkpoint l
 
 Deno.test("MockClock.autojump set while running takes effect at once", async () => {
   // trio: test_mock_clock.py::test_mock_clock_autojump,
-  // ::test_mock_clock_autojump_preset (semantics #151)
+  // ::test_mock_clock_autojump_preset (docs/semantics.md #151)
   const clock = new MockClock();
   await clock.run(async () => {
     const sleeping = sleep(100_000);
@@ -203,9 +203,9 @@ Deno.test("MockClock.autojump set while running takes effect at once", async () 
 });
 
 Deno.test("MockClock: two clocks running at once are independent", async () => {
-  // DESIGN "@corral/scope/testing"; trio:
+  // docs/rules.md (MockClock, in "The public API these rules speak of"); trio:
   // test_mock_clock.py::test_mock_clock_autojump_interference,
-  // ::test_initialization_doesnt_mutate_runner (semantics #151)
+  // ::test_initialization_doesnt_mutate_runner (docs/semantics.md #151)
   const fast = new MockClock({ autojump: true });
   const manual = new MockClock();
   const idle = new MockClock({ autojump: true }); // never run: no effect
@@ -271,7 +271,7 @@ Deno.test("MockClock.run() runs the callback in a fresh root scope on the clock"
 
 Deno.test("MockClock: the clock's queue shows the next deadline", async () => {
   // trio: test_run.py::test_current_statistics ("seconds to next deadline")
-  // (semantics #152)
+  // (docs/semantics.md #152)
   const clock = new MockClock();
   await clock.run(async (root) => {
     const queue = internals.clockOf(root);

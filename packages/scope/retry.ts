@@ -216,7 +216,7 @@ function waitBefore(plan: RetryPlan, attempt: number, error: unknown): number {
 }
 
 // ---------------------------------------------------------------------------
-// Bad input (DESIGN "Bad input gets a clear error"): all of it is checked
+// Bad input (docs/rules.md "Bad input"): all of it is checked
 // here, before the first attempt.
 
 function checkRetryOptions(options: unknown): RetryPlan {

@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-// Tests of shielding: rule 7 of DESIGN.md and semantics.md group C.
+// Tests of shielding: rule 7 of docs/rules.md and docs/semantics.md group C.
 import assert from "node:assert/strict";
 import { CancelScope, currentScope } from "./cancel_scope.ts";
 import {
@@ -15,7 +15,7 @@ import { assertCancelled, testUnderEachParent } from "./_test_parents.ts";
 testUnderEachParent(
   "rule 7: a shielded scope ignores its ancestors' cancellation, never its own or that of scopes inside it",
   async () => {
-    // trio: test_run.py::test_cancel_shielding (semantics #44, #45)
+    // trio: test_run.py::test_cancel_shielding (docs/semantics.md #44, #45)
     const outer = new CancelScope({ name: "outer" });
     const inner = new CancelScope({ name: "inner" });
     await outer.run(() =>
@@ -64,7 +64,7 @@ testUnderEachParent(
   "a shielded scope's own cancel() interrupts it, from inside or from another task",
   async (clock) => {
     // anyio: test_taskgroups.py::test_cancel_shielded_scope,
-    // ::test_shielding_immediate_scope_cancelled (semantics #45)
+    // ::test_shielding_immediate_scope_cancelled (docs/semantics.md #45)
     const scope = new CancelScope({ name: "self", shield: true });
     await scope.run(async () => {
       assert.equal(currentEffectiveDeadline(), Infinity);
@@ -95,7 +95,7 @@ testUnderEachParent(
   "rule 7: a shield set before run() is honoured from entry",
   async () => {
     // trio: test_run.py::test_cancel_unbound ("Shield before entry")
-    // (semantics #46)
+    // (docs/semantics.md #46)
     const scope = new CancelScope({ name: "early" });
     scope.shield = true;
     const outer = new CancelScope({ name: "outer" });
@@ -124,7 +124,7 @@ testUnderEachParent(
 testUnderEachParent(
   "rule 7: lowering a shield wakes a task blocked inside it at once",
   async (clock) => {
-    // trio: test_run.py::test_cancel_shield_abort (semantics #47)
+    // trio: test_run.py::test_cancel_shield_abort (docs/semantics.md #47)
     const outer = new CancelScope({ name: "outer" });
     const group = new CancelScope({ name: "group-like" });
     const record: string[] = [];
@@ -160,7 +160,7 @@ testUnderEachParent(
   "rule 7: raising a shield while the outer Cancelled propagates does not make the inner scope its owner",
   async () => {
     // trio: test_run.py::test_unshield_while_cancel_propagating, trio #1175
-    // (semantics #48)
+    // (docs/semantics.md #48)
     const outer = new CancelScope({ name: "outer" });
     const inner = new CancelScope({ name: "inner" });
     await outer.run(() =>
@@ -182,7 +182,7 @@ testUnderEachParent(
   "rule 7: inside a shield nothing is pending; after it the cancellation is back",
   async () => {
     // anyio: test_taskgroups.py::test_cancel_from_shielded_scope,
-    // ::test_shielded_cleanup_after_cancel (#832) (semantics #49)
+    // ::test_shielded_cleanup_after_cancel (#832) (docs/semantics.md #49)
     const outer = new CancelScope({ name: "outer" });
     await outer.run(async () => {
       await new CancelScope({ shield: true }).run(async (inner) => {
@@ -207,7 +207,7 @@ testUnderEachParent(
     // trio: test_timeouts.py::test_context_shields_from_outer,
     // ::test_move_on_after_moves_on_even_if_shielded,
     // ::test_fail_after_fails_even_if_shielded; anyio:
-    // test_taskgroups.py::test_shielding (semantics #50)
+    // test_taskgroups.py::test_shielding (docs/semantics.md #50)
     for (const helper of [moveOnAfter, failAfter]) {
       // test_context_shields_from_outer: the shield holds, and lowering it
       // lets the outer cancellation through, as itself (no TimeoutError).
@@ -276,7 +276,7 @@ testUnderEachParent(
   "rule 7: a checkpoint after leaving a shield throws and the outermost cancelled scope owns it",
   async () => {
     // anyio: test_taskgroups.py::test_triple_nested_shield_checkpoint_in_outer,
-    // ::test_triple_nested_shield_checkpoint_in_middle (#370) (semantics #51)
+    // ::test_triple_nested_shield_checkpoint_in_middle (#370) (docs/semantics.md #51)
     for (const where of ["middle", "outer"]) {
       const outer = new CancelScope({ name: "outer" });
       const middle = new CancelScope({ name: "middle" });
@@ -312,7 +312,7 @@ testUnderEachParent(
   "rule 3: a shield makes the inner cancelled scope the owner",
   async () => {
     // anyio: test_taskgroups.py::test_cancelled_raises_beyond_origin_shielded
-    // (semantics #52)
+    // (docs/semantics.md #52)
     const outer = new CancelScope({ name: "outer" });
     const inner = new CancelScope({ name: "inner", shield: true });
     let codeBetweenScopesRan = false;
@@ -337,7 +337,7 @@ testUnderEachParent(
 testUnderEachParent(
   "rule 7: a Cancelled already delivered still propagates after a shield goes up",
   async () => {
-    // trio: test_run.py::test_slow_abort_edge_cases (semantics #55): the
+    // trio: test_run.py::test_slow_abort_edge_cases (docs/semantics.md #55): the
     // blocked wait was woken by the outer cancel, then the scope around it is
     // shielded before the woken task runs; the cancellation still arrives.
     const outer = new CancelScope({ name: "outer" });

@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-// Tests of CancelScope.signal: rules 5 and 7 of DESIGN.md.
+// Tests of CancelScope.signal: rules 5 and 7 of docs/rules.md.
 import assert from "node:assert/strict";
 import { CancelScope } from "./cancel_scope.ts";
 import { Cancelled } from "./cancelled.ts";
@@ -84,7 +84,7 @@ Deno.test("CancelScope.signal aborts when the deadline passes", async () => {
 testUnderEachParent(
   "rule 5: foreign code rejecting with signal.reason is absorbed by the owning scope",
   async () => {
-    // DESIGN rule 5: fetch(url, { signal }) rejects with the Cancelled and
+    // rule 5 of docs/rules.md: fetch(url, { signal }) rejects with the Cancelled and
     // the owning scope recognises it.
     const scope = new CancelScope({ name: "fetching" });
     let afterFetch = false;
@@ -170,7 +170,7 @@ testUnderEachParent(
   async () => {
     // Stand-in for trio: test_run.py::test_slow_abort_edge_cases ("the abort
     // callback runs once even if two enclosing scopes are cancelled")
-    // (semantics #55)
+    // (docs/semantics.md #55)
     const outer = new CancelScope({ name: "outer" });
     const middle = new CancelScope({ name: "middle" });
     const inner = new CancelScope({ name: "inner" });

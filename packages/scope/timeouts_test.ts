@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
-// Tests of moveOnAfter, moveOnAt, failAfter, failAt: rule 9 of DESIGN.md and
-// the helper part of semantics.md group B.
+// Tests of moveOnAfter, moveOnAt, failAfter, failAt: rule 9 of docs/rules.md and
+// the helper part of docs/semantics.md group B.
 import assert from "node:assert/strict";
 import { CancelScope } from "./cancel_scope.ts";
 import { Cancelled, TimeoutError } from "./cancelled.ts";
@@ -32,7 +32,7 @@ testUnderEachParent(
   "rule 9: moveOnAfter() absorbs its deadline's cancellation and returns undefined",
   async (clock) => {
     // trio: test_timeouts.py::test_move_on_after; anyio:
-    // test_taskgroups.py::test_move_on_after (semantics #28)
+    // test_taskgroups.py::test_move_on_after (docs/semantics.md #28)
     let seen: Cancelled | undefined;
     let afterSleep = false;
     let helperScope: CancelScope | undefined;
@@ -62,7 +62,7 @@ testUnderEachParent(
   async (clock) => {
     // trio: test_timeouts.py::test_fail; anyio: test_taskgroups.py::
     // test_fail_after, ::test_fail_after_cancelled_before_deadline; cpython:
-    // test_timeouts.py::test_timeout_basic; disagreement D5 (semantics #28)
+    // test_timeouts.py::test_timeout_basic; disagreement D5 (docs/semantics.md #28)
     let helperScope: CancelScope | undefined;
     const timeout = await assertTimeout(failAfter(100, async (scope) => {
       helperScope = scope;
@@ -119,7 +119,7 @@ testUnderEachParent(
   "rule 9: an enclosing scope's cancellation passes a failAfter() as itself",
   async (clock) => {
     // cpython: test_timeouts.py::test_foreign_cancel_doesnt_timeout_if_not_expired;
-    // anyio: test_taskgroups.py::test_nested_fail_after (semantics #36)
+    // anyio: test_taskgroups.py::test_nested_fail_after (docs/semantics.md #36)
     const outer = new CancelScope({ name: "outer" });
     const middle = new CancelScope({ name: "middle" });
     const record: string[] = [];
@@ -155,7 +155,7 @@ testUnderEachParent(
   "moveOnAfter() returns the callback's value when it finishes in time",
   async (clock) => {
     // cpython: test_timeouts.py::test_timeout_not_called; anyio:
-    // test_taskgroups.py::test_fail_after_no_timeout (semantics #29)
+    // test_taskgroups.py::test_fail_after_no_timeout (docs/semantics.md #29)
     let helperScope: CancelScope | undefined;
     const value = await failAfter(100, async (scope) => {
       helperScope = scope;
@@ -177,7 +177,7 @@ testUnderEachParent(
   async (clock) => {
     // Stand-in for a timeout of None: anyio test_taskgroups.py::
     // test_move_on_after_no_timeout, ::test_fail_at_no_timeout; cpython
-    // test_timeouts.py::test_timeout_disabled (semantics #30)
+    // test_timeouts.py::test_timeout_disabled (docs/semantics.md #30)
     const value = await moveOnAfter(Infinity, async (scope) => {
       assert.equal(scope.deadline, Infinity);
       assert.equal(internals.clockOf(scope).pending, 0, "no deadline queued");
@@ -197,7 +197,7 @@ testUnderEachParent(
   async (clock) => {
     // cpython: test_timeouts.py::test_timeout_zero, ::test_timeout_zero_sleep_zero,
     // ::test_timeout_in_the_past_sleep_zero; trio: test_timeouts.py::test_sleep
-    // (semantics #27, #31)
+    // (docs/semantics.md #27, #31)
     let helperScope: CancelScope | undefined;
     await assertTimeout(failAfter(0, async (scope) => {
       helperScope = scope;
@@ -221,7 +221,7 @@ testUnderEachParent(
   "nested timeouts: the shorter outer one fires and owns the cancellation",
   async (clock) => {
     // anyio: test_taskgroups.py::test_nested_move_on_after; trio docs
-    // reference-core.rst "Cancellation semantics" (semantics #32)
+    // reference-core.rst "Cancellation semantics" (docs/semantics.md #32)
     let sleepCompleted = false;
     let innerCompleted = false;
     const outerScope = new CancelScope({ name: "outer", timeout: 100 });
@@ -249,7 +249,7 @@ testUnderEachParent(
 testUnderEachParent(
   "nested timeouts with the same deadline: only the outer one throws TimeoutError",
   async (clock) => {
-    // cpython: test_timeouts.py::test_nested_timeouts (semantics #33)
+    // cpython: test_timeouts.py::test_nested_timeouts (docs/semantics.md #33)
     let outerScope: CancelScope | undefined;
     let innerScope: CancelScope | undefined;
     let innerError: unknown;
@@ -282,7 +282,7 @@ testUnderEachParent(
   "an inner timeout that fired does not stop the outer one from firing on time",
   async (clock) => {
     // cpython: test_timeouts.py::test_nested_timeouts_loop_busy,
-    // ::test_nested_timeouts_concurrent (semantics #34)
+    // ::test_nested_timeouts_concurrent (docs/semantics.md #34)
     const record: string[] = [];
     await assertTimeout(failAfter(100, async () => {
       await assertTimeout(failAfter(10, () => sleep(10_000)));
@@ -309,7 +309,7 @@ testUnderEachParent(
   "failAfter() lets other errors pass, even one thrown by cleanup after the timeout",
   async () => {
     // cpython: test_timeouts.py::test_foreign_exception_passed,
-    // ::test_foreign_exception_on_timeout (semantics #35)
+    // ::test_foreign_exception_on_timeout (docs/semantics.md #35)
     const foreign = new RangeError("foreign");
     let helperScope: CancelScope | undefined;
     await assert.rejects(
@@ -341,7 +341,7 @@ testUnderEachParent(
   "failAfter() around concurrent waits throws a single TimeoutError",
   async (clock) => {
     // anyio: test_taskgroups.py::test_timeout_error_with_multiple_cancellations
-    // (semantics #42; the task-group form is @corral/taskgroup's). Here the
+    // (docs/semantics.md #42; the task-group form is @corral/taskgroup's). Here the
     // two waits are joined with Promise.all.
     const woken: string[] = [];
     const timeout = await assertTimeout(
@@ -364,7 +364,7 @@ testUnderEachParent(
 testUnderEachParent(
   "failAfter() inside a shield in a cancelled scope still times out",
   async (clock) => {
-    // anyio: test_taskgroups.py::test_nested_shield (semantics #43, scope part;
+    // anyio: test_taskgroups.py::test_nested_shield (docs/semantics.md #43, scope part;
     // the sibling that cancels the outer scope is a plain cancel() here)
     const outer = new CancelScope({ name: "outer" });
     const record: string[] = [];
@@ -388,8 +388,8 @@ testUnderEachParent(
 );
 
 Deno.test("timeout helpers throw for bad values and start nothing", async () => {
-  // trio: test_timeouts.py::test_timeouts_raise_value_error (semantics #26);
-  // DESIGN "Bad input gets a clear error"
+  // trio: test_timeouts.py::test_timeouts_raise_value_error (docs/semantics.md #26);
+  // docs/rules.md "Bad input"
   const clock = new MockClock();
   await clock.run(async () => {
     let called = false;
@@ -456,7 +456,7 @@ Deno.test("timeout helpers throw for bad values and start nothing", async () => 
     assert.equal(called, false);
     assert.equal(clock.now(), 0);
     assert.equal(internals.clockOf(internals.current()).pending, 0);
-    // Absolute deadlines in the past are allowed (semantics #26).
+    // Absolute deadlines in the past are allowed (docs/semantics.md #26).
     clock.advance(10);
     assert.equal(await moveOnAt(-Infinity, () => "ran"), "ran");
     assert.equal(await failAt(5, () => "ran"), "ran");

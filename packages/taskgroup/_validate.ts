@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 /**
- * Argument checks of DESIGN "Bad input": the action, what was wrong, the
+ * Argument checks of docs/rules.md "Bad input": the action, what was wrong, the
  * current value.
  *
  * @module
@@ -27,7 +27,7 @@ export function checkLimit(action: string, limit: unknown): void {
   }
 }
 
-/** Every attempt must be a function (DESIGN "Bad input"). */
+/** Every attempt must be a function (docs/rules.md "Bad input"). */
 export function checkAttempts(
   action: string,
   attempts: unknown,
@@ -45,7 +45,7 @@ export function checkAttempts(
   );
 }
 
-/** A sync or async iterable (DESIGN "Bad input"). */
+/** A sync or async iterable (docs/rules.md "Bad input"). */
 export function checkIterable(
   action: string,
   items: unknown,

@@ -74,7 +74,7 @@ export function allSettled(
   return allSettledValidated(checkFunctions(fns));
 }
 
-/** Bad input throws from the call, before any function runs (DESIGN). */
+/** Bad input throws from the call, before any function runs (docs/rules.md, "Bad input"). */
 function checkFunctions(
   fns: unknown,
 ): ((scope: CancelScope) => unknown)[] {

@@ -1,7 +1,7 @@
 // Copyright the corral authors. MIT license.
 // allSettled() after Promise.allSettled (the result shape), Effection 4.1's
 // allSettled (lib/all-settled.ts, PR #1158: every operation runs to its end,
-// a failure halts nothing) and DESIGN rule 10 (the caller's cancellation
+// a failure halts nothing) and rule 10 of docs/rules.md (the caller's cancellation
 // comes out as one Cancelled).
 import assert from "node:assert/strict";
 import {

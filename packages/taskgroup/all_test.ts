@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-// Tests of all(): a structured Promise.all (DESIGN "Public API contract",
+// Tests of all(): a structured Promise.all (docs/rules.md "The public API these rules speak of",
 // rules 10 and 12).
 import assert from "node:assert/strict";
 import {
@@ -46,7 +46,7 @@ Deno.test("all() gives each function its own scope, inside one group", async () 
 });
 
 Deno.test("all(): a failure cancels the others, which are awaited, and a TaskGroupError holds it", async () => {
-  // Rule 10 (semantics #67).
+  // Rule 10 (docs/semantics.md #67).
   await onClock(async (clock) => {
     const boom = new Error("boom");
     const log: string[] = [];

@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-// DESIGN "Bad input gets a clear error, and nothing is lost" for
+// docs/rules.md "Bad input" for
 // taskGroup(), spawn() and start(): the class and the message, and nothing
 // already running is disturbed (std pool_test.ts style: one loop over the
 // bad values). race/all/map and `limit` have theirs in their own files.
@@ -56,7 +56,7 @@ async function undisturbed(
 }
 
 Deno.test("taskGroup() throws TypeError for a body that is not a function or is a generator function", async () => {
-  // trio: test_run.py::test_nice_error_on_bad_calls_to_run_or_spawn (semantics #103)
+  // trio: test_run.py::test_nice_error_on_bad_calls_to_run_or_spawn (docs/semantics.md #103)
   await undisturbed(async () => {
     for (const [body, shown] of notFunctions) {
       await assertFails(
@@ -81,7 +81,7 @@ Deno.test("taskGroup() throws TypeError for a body that is not a function or is 
 
 Deno.test("TaskGroup.spawn() throws TypeError for a non-function or a generator function, and starts nothing", async () => {
   // trio: test_run.py::test_nice_error_on_bad_calls_to_run_or_spawn; anyio:
-  // TestCreateTask::test_non_coro (semantics #103)
+  // TestCreateTask::test_non_coro (docs/semantics.md #103)
   await undisturbed((group) => {
     for (const [fn, shown] of notFunctions) {
       assert.throws(
@@ -133,7 +133,7 @@ Deno.test("TaskGroup.start() throws TypeError for a non-function or a generator 
 
 Deno.test("TaskGroup.spawn() of a function that returns a generator fails that task with a TypeError", async () => {
   // Rule 8 through the task's scope: the generator's body would run outside
-  // the scope, so the task fails (semantics #103, deferred case).
+  // the scope, so the task fails (docs/semantics.md #103, deferred case).
   function* body() {}
   const error = await groupError(taskGroup((group) => {
     group.spawn(() => body() as never);
@@ -177,7 +177,7 @@ Deno.test("started() twice and spawn() into a finished group disturb nothing els
 
 Deno.test("TaskGroup.spawn() and start() into a group that never ran throw an Error naming it", async () => {
   // cpython: ::test_taskgroup_not_entered, ::test_taskgroup_without_parent_task
-  // (semantics #100). A group made with `new TaskGroup()` never runs: a task
+  // (docs/semantics.md #100). A group made with `new TaskGroup()` never runs: a task
   // spawned into it would have nobody to wait for it (rule 15) or to report
   // its failure (rule 16).
   await undisturbed(async () => {
@@ -224,7 +224,7 @@ Deno.test("race(), all() and map() throw bad input from the call itself, before 
 
 Deno.test("spawn(work()), start(work()) and taskGroup(work()): a promise where a function goes is a TypeError that says to pass a function, and the promise's later rejection is not unhandled", async () => {
   // trio: test_nice_error_on_bad_calls_to_run_or_spawn ("coroutine object"
-  // passed instead of an async function, semantics #103). The dangling
+  // passed instead of an async function, docs/semantics.md #103). The dangling
   // promise is the user's `work()`, which later fails on its own.
   const message =
     /'(fn|body)' must be a function, not a promise: pass a function that starts the work, such as `\(\) => work\(\)`/;

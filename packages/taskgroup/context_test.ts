@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
-// Tests of rule 14 of DESIGN.md: a task sees the context variables as they
-// were where it was spawned (semantics.md #127, D15). Waiting tasks under
+// Tests of rule 14 of docs/rules.md: a task sees the context variables as they
+// were where it was spawned (docs/semantics.md #127, D15). Waiting tasks under
 // `limit` are in limit_test.ts.
 import assert from "node:assert/strict";
 import { Snapshot, Variable } from "@corral/context";
@@ -30,7 +30,7 @@ Deno.test("rule 14: a task sees the context of its spawn() call, across awaits, 
 });
 
 Deno.test("rule 14: a context set after spawning one task is seen by the next, not by the first", async () => {
-  // trio: test_run.py::test_contextvar_multitask (semantics #127)
+  // trio: test_run.py::test_contextvar_multitask (docs/semantics.md #127)
   await onClock(async () => {
     const seen: string[] = [];
     await taskGroup(async (group) => {

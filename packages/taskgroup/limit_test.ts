@@ -1,7 +1,7 @@
 // Copyright the corral authors. MIT license.
 // Tests of TaskGroupOptions.limit: at most `limit` tasks run at once, the
 // others wait in spawn order, and a cancelled group never runs a waiting
-// task past its first checkpoint (DESIGN rule 12 and "Bad input").
+// task past its first checkpoint (rule 12 of docs/rules.md and "Bad input").
 import assert from "node:assert/strict";
 import { Variable } from "@corral/context";
 import {
@@ -310,7 +310,7 @@ Deno.test("TaskGroupOptions.limit: 1 runs the tasks one after another", async ()
 });
 
 Deno.test("TaskGroupOptions.limit must be a positive integer", async () => {
-  // std pool_test.ts "pooledMap() throws for invalid poolLimit"; DESIGN "Bad input"
+  // std pool_test.ts "pooledMap() throws for invalid poolLimit"; docs/rules.md "Bad input"
   for (const limit of [0, -1, 1.5, NaN, Infinity, -Infinity, "2", null, 2n]) {
     let ran = false;
     await assertFails(

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 // Tests of map(): input order kept, `limit` respected, a failure cancels
-// the rest (DESIGN "Public API contract", rules 10 and 12).
+// the rest (docs/rules.md "The public API these rules speak of", rules 10 and 12).
 import assert from "node:assert/strict";
 import {
   type CancelScope,

@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-// Property tests of rules 10, 11, 12, 13, 15 and 16 of DESIGN.md ("How we
+// Property tests of rules 10, 11, 12, 13, 15 and 16 of docs/rules.md ("How we
 // test": random task trees with random failures, cancels and deadlines).
 //
 // fast-check grows random trees of groups and tasks: nested groups (some
@@ -468,7 +468,7 @@ async function startTask(
             if (!step.callsStarted) return;
             calledStarted = true;
             // Trio's _TaskStatus.started: while the caller is cancelled,
-            // started() leaves the task with the caller (semantics #110-#112).
+            // started() leaves the task with the caller (docs/semantics.md #110-#112).
             moved = caller === undefined ||
               cancellationOf(caller) === undefined;
             started(token);

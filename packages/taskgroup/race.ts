@@ -82,7 +82,7 @@ export function race<T>(
   return raceValidated(attempts, stagger);
 }
 
-// Bad input throws from the call itself, before anything starts (DESIGN).
+// Bad input throws from the call itself, before anything starts (docs/rules.md, "Bad input").
 async function raceValidated<T>(
   attempts: readonly ((scope: CancelScope) => T | Promise<T>)[],
   stagger: number | undefined,

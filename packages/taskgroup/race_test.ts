@@ -1,7 +1,7 @@
 // Copyright the corral authors. MIT license.
 // Tests of race(): the first success wins, the losers are cancelled and
 // awaited, every failure is kept, and `stagger` behaves like Happy Eyeballs
-// (RFC 8305; Trio's open_tcp_stream). DESIGN "Public API contract".
+// (RFC 8305; Trio's open_tcp_stream). docs/rules.md "The public API these rules speak of".
 import assert from "node:assert/strict";
 import {
   Cancelled,

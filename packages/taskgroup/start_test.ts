@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
-// Tests of TaskGroup.start(): rule 13 of DESIGN.md (the readiness
-// handshake) and the ports of semantics.md group H (cases 105-119, D14).
+// Tests of TaskGroup.start(): rule 13 of docs/rules.md (the readiness
+// handshake) and the ports of docs/semantics.md group H (cases 105-119, D14).
 import assert from "node:assert/strict";
 import {
   type Cancelled,
@@ -38,7 +38,7 @@ function sleepThenStart(ms: number): StartFunction<number> {
 
 Deno.test("rule 13: start() resolves with the value passed to started(); the group then waits for the task", async () => {
   // trio: test_run.py::test_nursery_start (happy path); anyio:
-  // ::test_start_with_value (semantics #105, #153)
+  // ::test_start_with_value (docs/semantics.md #105, #153)
   await onClock(async (clock) => {
     for (const ms of [10, 20]) {
       const t0 = clock.now();
@@ -54,7 +54,7 @@ Deno.test("rule 13: start() resolves with the value passed to started(); the gro
 });
 
 Deno.test("rule 13: started() with no value makes start() resolve with undefined", async () => {
-  // anyio: ::test_start_no_value (semantics #105)
+  // anyio: ::test_start_no_value (docs/semantics.md #105)
   await onClock(async () => {
     await taskGroup(async (group) => {
       const value = await group.start(async (started) => {
@@ -67,7 +67,7 @@ Deno.test("rule 13: started() with no value makes start() resolve with undefined
 });
 
 Deno.test("rule 13: a start function can be called directly with a no-op started", async () => {
-  // trio: test_run.py::test_nursery_start (TASK_STATUS_IGNORED) (semantics #116)
+  // trio: test_run.py::test_nursery_start (TASK_STATUS_IGNORED) (docs/semantics.md #116)
   await onClock(async (clock) => {
     await new CancelScope().run((scope) => sleepThenStart(30)(() => {}, scope));
     assert.equal(clock.now(), 60);
@@ -76,7 +76,7 @@ Deno.test("rule 13: a start function can be called directly with a no-op started
 
 Deno.test("rule 13: a second started() throws an Error, and the group still completes normally", async () => {
   // trio: test_run.py::test_nursery_start (double_started); anyio:
-  // ::test_start_called_twice (semantics #106)
+  // ::test_start_called_twice (docs/semantics.md #106)
   await onClock(async () => {
     let second: unknown;
     const value = await taskGroup(async (group) => {
@@ -121,7 +121,7 @@ Deno.test("rule 13: an error before started() rejects start() itself, unwrapped,
   // trio: test_run.py::test_nursery_start (raise_keyerror),
   // ::test_trio_run_strict_before_started (#2611, #2844),
   // ::test_start_exception_preserves_cause_and_context (#3261); anyio:
-  // ::test_start_crash_before_started_call (semantics #107)
+  // ::test_start_crash_before_started_call (docs/semantics.md #107)
   await onClock(async (clock) => {
     const cause = new Error("root cause");
     const oops = new RangeError("oops", { cause });
@@ -158,7 +158,7 @@ Deno.test("rule 13: an error before started() rejects start() itself, unwrapped,
 });
 
 Deno.test("rule 13: an error after started() fails the group, not start()", async () => {
-  // anyio: ::test_start_crash_after_started_call (semantics #108)
+  // anyio: ::test_start_crash_after_started_call (docs/semantics.md #108)
   await onClock(async () => {
     const late = new Error("after started");
     let startValue: unknown;
@@ -184,7 +184,7 @@ Deno.test("rule 13: an error after started() fails the group, not start()", asyn
 
 Deno.test("rule 13: returning without started() rejects start() with an Error naming the task", async () => {
   // trio: test_run.py::test_nursery_start (nothing); anyio:
-  // ::test_start_no_started_call (semantics #109)
+  // ::test_start_no_started_call (docs/semantics.md #109)
   await onClock(async () => {
     const value = await taskGroup(async (group) => {
       const error = await rejection(group.start(async () => {
@@ -205,7 +205,7 @@ Deno.test("rule 13: returning without started() rejects start() with an Error na
 
 Deno.test("rule 13: cancelling the caller of start() before started() cancels the child, not the group", async () => {
   // trio: test_run.py::test_nursery_start (just_started); anyio:
-  // ::test_start_cancels_parent_scope (#685, #710) (semantics #110)
+  // ::test_start_cancels_parent_scope (#685, #710) (docs/semantics.md #110)
   await onClock(async (clock) => {
     let childRan = false;
     let childSaw: unknown;
@@ -250,7 +250,7 @@ Deno.test("rule 13: cancelling the caller of start() before started() cancels th
 });
 
 Deno.test("rule 13: start() in a cancelled scope, child calls started() and returns without a checkpoint: start() returns", async () => {
-  // trio: test_run.py::test_nursery_start (started_with_no_checkpoint) (semantics #111)
+  // trio: test_run.py::test_nursery_start (started_with_no_checkpoint) (docs/semantics.md #111)
   await taskGroup(async (group) => {
     const cs = new CancelScope();
     const value = await cs.run(async () => {
@@ -263,7 +263,7 @@ Deno.test("rule 13: start() in a cancelled scope, child calls started() and retu
 });
 
 Deno.test("rule 13: start() in a cancelled scope, child calls started() then throws: the error comes out of start()", async () => {
-  // trio: test_run.py::test_nursery_start (raise_keyerror_after_started) (semantics #112)
+  // trio: test_run.py::test_nursery_start (raise_keyerror_after_started) (docs/semantics.md #112)
   const whoops = new Error("whoopsiedaisy");
   const value = await taskGroup(async (group) => {
     const cs = new CancelScope();
@@ -302,7 +302,7 @@ Deno.test("rule 13: after started() the caller's cancellation no longer reaches 
 
 Deno.test("rule 13: before started() the task's scope is under the caller's scope, after it under the group's", async () => {
   // anyio: ::test_start_parent_id; trio: test_run.py::test_task_tree_introspection
-  // (semantics #115)
+  // (docs/semantics.md #115)
   await onClock(async () => {
     const parents: (CancelScope | undefined)[] = [];
     let callerScope: CancelScope | undefined;
@@ -327,7 +327,7 @@ Deno.test("rule 13: before started() the task's scope is under the caller's scop
 });
 
 Deno.test("rule 13: a pending start() keeps the group open until the task is ready, then waits for it", async () => {
-  // trio: test_run.py::test_nursery_start_keeps_nursery_open (semantics #113, #153)
+  // trio: test_run.py::test_nursery_start_keeps_nursery_open (docs/semantics.md #113, #153)
   await onClock(async (clock) => {
     const sleepABit: StartFunction<undefined> = async (started) => {
       await sleep(20);
@@ -367,7 +367,7 @@ Deno.test("rule 13: a pending start() keeps the group open until the task is rea
 });
 
 Deno.test("rule 13: the target group cancelled just before or just after started() aborts the moved task promptly", async () => {
-  // trio: test_run.py::test_nursery_start_with_cancelled_nursery (semantics #114)
+  // trio: test_run.py::test_nursery_start_with_cancelled_nursery (docs/semantics.md #114)
   await onClock(async (clock) => {
     const setupGroup: StartFunction<TaskGroup> = (started) =>
       taskGroup(async (group) => {
@@ -402,7 +402,7 @@ Deno.test("rule 13: the target group cancelled just before or just after started
 });
 
 Deno.test("rule 13: an error in a group whose body awaits another group's start() cancels the pending start", async () => {
-  // anyio: ::test_start_cancel_after_error (#517) (semantics #117)
+  // anyio: ::test_start_cancel_after_error (#517) (docs/semantics.md #117)
   await onClock(async (clock) => {
     const boom = new Error("inner failed");
     let completed = false;
@@ -429,7 +429,7 @@ Deno.test("rule 13: an error in a group whose body awaits another group's start(
 });
 
 Deno.test("rule 13: a group cancelled while a start() is pending gives no 'started twice' error", async () => {
-  // anyio: ::test_no_called_started_twice (#706) (semantics #119)
+  // anyio: ::test_no_called_started_twice (#706) (docs/semantics.md #119)
   await taskGroup(async (group) => {
     const pending = group.start((started) => started());
     group.cancel();
@@ -457,7 +457,7 @@ Deno.test("rule 13: a group cancelled while a start() is pending gives no 'start
 
 Deno.test("rule 13: start() into a finished group throws at once without running the task", async () => {
   // trio: test_run.py::test_nursery_start (closed nursery); anyio:
-  // ::test_start_already_closed (semantics #101)
+  // ::test_start_already_closed (docs/semantics.md #101)
   await onClock(async (clock) => {
     let closed: TaskGroup | undefined;
     await taskGroup((group) => {
@@ -510,7 +510,7 @@ Deno.test("rule 13: start() from another group into a cancelled group: the moved
 });
 
 Deno.test("rule 13: start() returns at the virtual time of started(), with now() of the task's clock", async () => {
-  // trio: test_run.py::test_nursery_start (semantics #153)
+  // trio: test_run.py::test_nursery_start (docs/semantics.md #153)
   await onClock(async () => {
     await taskGroup(async (group) => {
       const at = await group.start<number>(async (started) => {

@@ -18,7 +18,7 @@ export let settleTask: (
  * task belongs to its group, which waits for it and reports its failure.
  *
  * `result` is made when first read, so a handle nobody touches never causes
- * an unhandled rejection (DESIGN rule 16); a failure always reaches the
+ * an unhandled rejection (rule 16 of docs/rules.md); a failure always reaches the
  * group's `TaskGroupError` as well.
  *
  * @typeParam R The task's return value.

@@ -40,7 +40,7 @@ let describeChild: (nested: TaskGroupError) => string;
 /**
  * What a task group throws when its body or any of its tasks failed: an
  * `AggregateError` holding every error that was not a cancellation, in the
- * order they happened (DESIGN rule 10).
+ * order they happened (rule 10 of docs/rules.md).
  *
  * Always wrapped, even for one error (road not taken: "wrap only if more than
  * one" made every `catch` handle two shapes; Trio, AnyIO and asyncio all

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
-// Tests of taskGroup(): rules 10, 11, 12, 15 and 16 of DESIGN.md, and the
-// ports of semantics.md groups E (failures and aggregation), F (cancel),
+// Tests of taskGroup(): rules 10, 11, 12, 15 and 16 of docs/rules.md, and the
+// ports of docs/semantics.md groups E (failures and aggregation), F (cancel),
 // G (spawning into cancelling or closed groups) and K (cleanup). start() is
 // in start_test.ts, limit in limit_test.ts, context (rule 14) in
 // context_test.ts, task handles in task_test.ts.
@@ -122,7 +122,7 @@ Deno.test("TaskGroup.spawn() gives the task its own scope, nested in the group's
 Deno.test('rule 10: a failing task cancels its siblings and the body, with source "group" and a reason naming the task', async () => {
   // trio: test_run.py::test_child_crash_basic, ::test_child_crash_wakes_parent
   // anyio: ::test_exception_cancels_siblings, ::test_failing_child_task_cancels_host
-  // (semantics #67, #68); trio test_cancelled.py::test_cancel_reason_nursery (#14)
+  // (docs/semantics.md #67, #68); trio test_cancelled.py::test_cancel_reason_nursery (#14)
   await onClock(async (clock) => {
     const boom = new Error("boom");
     const seen: unknown[] = [];
@@ -169,7 +169,7 @@ Deno.test('rule 10: a failing task cancels its siblings and the body, with sourc
 Deno.test("rule 10: a failing body cancels the tasks; the reason names the body", async () => {
   // trio: test_run.py::test_nursery_main_block_error_basic; anyio:
   // ::test_host_exception; cpython: ::test_taskgroup_09, ::test_taskgroup_10
-  // (semantics #66); trio test_cancelled.py::test_cancel_reason_nursery2 (#14)
+  // (docs/semantics.md #66); trio test_cancelled.py::test_cancel_reason_nursery2 (#14)
   await onClock(async () => {
     const boom = new TypeError("body broke");
     let seen: unknown;
@@ -205,7 +205,7 @@ Deno.test("rule 10: one error is still wrapped in a TaskGroupError (an Aggregate
 
 Deno.test("rule 10: the group waits for every task's cleanup, then throws", async () => {
   // trio: test_run.py::test_task_crash_propagation; anyio:
-  // ::test_cancel_exiting_task_group (semantics #67, #92)
+  // ::test_cancel_exiting_task_group (docs/semantics.md #67, #92)
   await onClock(async (clock) => {
     const log: string[] = [];
     const error = await groupError(taskGroup((group) => {
@@ -230,7 +230,7 @@ Deno.test("rule 10: the group waits for every task's cleanup, then throws", asyn
 
 Deno.test("rule 10: body and task both fail: both are in the group, in the order they happened", async () => {
   // trio: test_run.py::test_main_and_task_both_crash; anyio:
-  // ::test_exception_group_host (semantics #69)
+  // ::test_exception_group_host (docs/semantics.md #69)
   const taskFirst = new Error("task");
   const bodySecond = new Error("body");
   const first = await groupError(taskGroup((group) => {
@@ -265,7 +265,7 @@ Deno.test("rule 10: body and task both fail: both are in the group, in the order
 
 Deno.test("rule 10: two tasks fail: both are in the group", async () => {
   // trio: test_run.py::test_two_child_crashes; anyio:
-  // ::test_exception_group_children (semantics #70)
+  // ::test_exception_group_children (docs/semantics.md #70)
   await onClock(async () => {
     const a = new Error("a");
     const b = new Error("b");
@@ -279,7 +279,7 @@ Deno.test("rule 10: two tasks fail: both are in the group", async () => {
         throw b;
       });
       group.spawn(async () => {
-        // Fails while being cancelled (semantics #72, #138).
+        // Fails while being cancelled (docs/semantics.md #72, #138).
         await sleep(30).catch(() => {});
         throw new RangeError("c");
       });
@@ -308,7 +308,7 @@ Deno.test("rule 10: the message names at most three errors", async () => {
 
 Deno.test("rule 10: a failing nested group stays nested in the outer TaskGroupError", async () => {
   // anyio: ::test_nested_task_group_filtering; cpython: ::test_taskgroup_13,
-  // ::test_taskgroup_14; trio: test_run.py::test_nursery_collapse (semantics #71)
+  // ::test_taskgroup_14; trio: test_run.py::test_nursery_collapse (docs/semantics.md #71)
   await onClock(async () => {
     const leaf = new Error("leaf");
     let innerError: unknown;
@@ -340,7 +340,7 @@ Deno.test("rule 10: a failing nested group stays nested in the outer TaskGroupEr
 
 Deno.test("rule 10: an outer task failing first leaves a nested group only cancelled", async () => {
   // cpython: ::test_taskgroup_14; anyio: ::test_nested_task_group_filtering
-  // (semantics #71, second half)
+  // (docs/semantics.md #71, second half)
   await onClock(async () => {
     const outerError = new Error("outer");
     let innerOutcome: unknown;
@@ -364,7 +364,7 @@ Deno.test("rule 10: an outer task failing first leaves a nested group only cance
 
 Deno.test("rule 10: only cancellations of an enclosing scope give one Cancelled, not a TaskGroupError", async () => {
   // anyio: ::test_single_cancellation_exc; cpython: ::test_cancellation,
-  // ::test_taskgroup_07 (semantics #74, #75, D9)
+  // ::test_taskgroup_07 (docs/semantics.md #74, #75, D9)
   await onClock(async (clock) => {
     const outer = new CancelScope({ name: "outer" });
     let thrown: unknown;
@@ -405,7 +405,7 @@ Deno.test("rule 10: only cancellations of an enclosing scope give one Cancelled,
 
 Deno.test("rule 10: an enclosing cancellation plus a real error gives a TaskGroupError of the real error alone", async () => {
   // trio: test_run.py::test_cancel_scope_exceptiongroup_filtering (mixed);
-  // cpython: ::test_error_and_cancel, gh-116720 (semantics #74, #76)
+  // cpython: ::test_error_and_cancel, gh-116720 (docs/semantics.md #74, #76)
   await onClock(async () => {
     const outer = new CancelScope({ name: "outer" });
     const cleanup = new Error("cleanup failed");
@@ -443,7 +443,7 @@ Deno.test("rule 10: an enclosing cancellation plus a real error gives a TaskGrou
 });
 
 Deno.test("rule 10: a task that catches Cancelled and throws another error is reported", async () => {
-  // cpython: ::test_taskgroup_18, ::test_taskgroup_19, GH-95704 (semantics #72)
+  // cpython: ::test_taskgroup_18, ::test_taskgroup_19, GH-95704 (docs/semantics.md #72)
   await onClock(async () => {
     const replacement = new Error("raised instead of Cancelled");
     const error = await groupError(taskGroup((group) => {
@@ -466,7 +466,7 @@ Deno.test("rule 10: a task that catches Cancelled and throws another error is re
 
 Deno.test("rule 10: each error keeps its cause chain; the TaskGroupError takes none", async () => {
   // trio: test_run.py::test_nursery_exception_chaining_doesnt_make_context_loops;
-  // anyio: ::test_exception_groups_suppresses_exc_context (semantics #79)
+  // anyio: ::test_exception_groups_suppresses_exc_context (docs/semantics.md #79)
   const root = new Error("root cause");
   const middle = new Error("middle", { cause: root });
   const top = new Error("top", { cause: middle });
@@ -482,7 +482,7 @@ Deno.test("rule 10: each error keeps its cause chain; the TaskGroupError takes n
 });
 
 Deno.test("rule 10: values that are not Errors (a string, null, undefined) are failures too", async () => {
-  // DESIGN rule 16: a thrown value that is not an Error is a failure.
+  // rule 16 of docs/rules.md: a thrown value that is not an Error is a failure.
   for (const thrown of ["text", null, undefined, 0, false]) {
     const fromTask = await groupError(taskGroup((group) => {
       group.spawn(() => {
@@ -545,7 +545,7 @@ Deno.test("rule 10: a non-Error failure still cancels the siblings, with a reada
 });
 
 Deno.test("rule 10: a task failing synchronously inside spawn() cancels the spawner at its next checkpoint", async () => {
-  // cpython: ::test_cancels_task_if_created_during_creation, #128550 (semantics #104)
+  // cpython: ::test_cancels_task_if_created_during_creation, #128550 (docs/semantics.md #104)
   const boom = new Error("failed during creation");
   let spawnerSaw: unknown;
   const error = await groupError(taskGroup((group) => {
@@ -563,7 +563,7 @@ Deno.test("rule 10: a task failing synchronously inside spawn() cancels the spaw
 
 Deno.test("rule 10: cleanup code that throws during cancellation is reported with the original failure", async () => {
   // cpython: ::test_taskgroup_19; trio: test_run.py::test_system_task_crash_plus_Cancelled
-  // (semantics #138)
+  // (docs/semantics.md #138)
   await onClock(async () => {
     const original = new Error("original");
     const cleanup = new Error("cleanup");
@@ -586,7 +586,7 @@ Deno.test("rule 10: cleanup code that throws during cancellation is reported wit
 });
 
 Deno.test("rule 10: a body's finally that throws while the group fails adds its error", async () => {
-  // cpython: ::test_taskgroup_context_manager_exit_raises, #95289 (semantics #83)
+  // cpython: ::test_taskgroup_context_manager_exit_raises, #95289 (docs/semantics.md #83)
   await onClock(async () => {
     const taskError = new Error("task");
     const closeError = new Error("database close");
@@ -611,7 +611,7 @@ Deno.test("rule 10: a body's finally that throws while the group fails adds its 
 Deno.test("rule 10: a group's failure does not leak cancellation into the enclosing scope", async () => {
   // cpython: ::test_cancellation_does_not_leak_out_of_tg,
   // ::test_cancelling_level_preserved, ::test_nested_groups_both_cancelled;
-  // anyio: TestUncancel::test_uncancel_after_child_task_failed (semantics #77)
+  // anyio: TestUncancel::test_uncancel_after_child_task_failed (docs/semantics.md #77)
   await onClock(async () => {
     const scope = new CancelScope({ name: "host" });
     await scope.run(async () => {
@@ -644,7 +644,7 @@ Deno.test("rule 10: a group's failure does not leak cancellation into the enclos
 
 Deno.test("rule 10: a return from the body does not cancel the tasks", async () => {
   // trio reference-core.rst "A return statement will not cancel the nursery"
-  // (semantics #81)
+  // (docs/semantics.md #81)
   await onClock(async (clock) => {
     let finished = false;
     const value = await taskGroup((group) => {
@@ -661,7 +661,7 @@ Deno.test("rule 10: a return from the body does not cancel the tasks", async () 
 });
 
 Deno.test("rule 10: a TimeoutError from failAfter inside a task is a failure with its Cancelled as cause", async () => {
-  // cpython: test_timeouts.py::test_timeout_taskgroup (semantics #37, cause chain)
+  // cpython: test_timeouts.py::test_timeout_taskgroup (docs/semantics.md #37, cause chain)
   await onClock(async () => {
     const error = await groupError(taskGroup((group) => {
       group.spawn(() => failAfter(10, sleepForever));
@@ -674,7 +674,7 @@ Deno.test("rule 10: a TimeoutError from failAfter inside a task is a failure wit
 
 Deno.test("rule 10: an empty group inside a cancelled scope raises no Cancelled; a body error is still grouped", async () => {
   // trio: test_run.py::test_trivial_yields (#1457); anyio:
-  // ::test_cancel_before_entering_task_group (semantics #93, D11)
+  // ::test_cancel_before_entering_task_group (docs/semantics.md #93, D11)
   const outer = new CancelScope({ name: "outer" });
   let groupScope: CancelScope | undefined;
   await outer.run(async () => {
@@ -696,7 +696,7 @@ Deno.test("rule 10: an empty group inside a cancelled scope raises no Cancelled;
 
 Deno.test("rule 10: leaving an empty group is a schedule point", async () => {
   // anyio: ::test_empty_taskgroup_contains_yield_point; trio:
-  // test_run.py::test_trivial_yields (semantics #94). In JS `await` always
+  // test_run.py::test_trivial_yields (docs/semantics.md #94). In JS `await` always
   // yields to queued microtasks; this pins that the join does too.
   const log: string[] = [];
   await taskGroup(async (group) => {
@@ -716,7 +716,7 @@ Deno.test("rule 10: leaving an empty group is a schedule point", async () => {
 
 Deno.test("rule 11: cancel() from the body cancels every task and exits cleanly", async () => {
   // anyio: ::test_cancel, ::test_level_cancellation; trio:
-  // test_run.py::test_cancel_inheritance (semantics #84, #73)
+  // test_run.py::test_cancel_inheritance (docs/semantics.md #84, #73)
   await onClock(async (clock) => {
     const seen: unknown[] = [];
     const value = await taskGroup(async (group) => {
@@ -759,7 +759,7 @@ Deno.test("rule 11: cancel() from the body, then a checkpoint: undefined", async
 
 Deno.test("rule 11: cancel() from a child exits cleanly with the body's value", async () => {
   // trio reference-core.rst "Custom supervisors" (race); cpython docs for
-  // TaskGroup.cancel (semantics #86)
+  // TaskGroup.cancel (docs/semantics.md #86)
   await onClock(async (clock) => {
     let winner: string | undefined;
     const finished = await taskGroup((group) => {
@@ -827,7 +827,7 @@ Deno.test("rule 11: cancel() from outside the group exits cleanly", async () => 
 
 Deno.test("rule 11: cancel() before the body's first checkpoint still starts and cleans up every task", async () => {
   // cpython TaskGroup.cancel docstring: cancelled before entry, cancelled
-  // upon entry; #155418: an eager task cancelling the group (semantics #87, #90)
+  // upon entry; #155418: an eager task cancelling the group (docs/semantics.md #87, #90)
   const log: string[] = [];
   const value = await taskGroup((group) => {
     group.cancel();
@@ -859,7 +859,7 @@ Deno.test("rule 11: cancel() before the body's first checkpoint still starts and
 
 Deno.test("rule 11: cancel() is harmless when repeated, and does nothing after exit", async () => {
   // trio: test_run.py::test_cancel_edge_cases; cpython TaskGroup.cancel
-  // ("called after exit → no-op; idempotent") (semantics #3, #87)
+  // ("called after exit → no-op; idempotent") (docs/semantics.md #3, #87)
   await onClock(async () => {
     const seen: unknown[] = [];
     let kept: TaskGroup | undefined;
@@ -896,7 +896,7 @@ Deno.test("rule 11: cancel() is harmless when repeated, and does nothing after e
 });
 
 Deno.test("rule 11: cancel(reason) gives the reason to the Cancelled the tasks see", async () => {
-  // anyio: ::test_cancel_with_reason (semantics #85); trio
+  // anyio: ::test_cancel_with_reason (docs/semantics.md #85); trio
   // test_cancelled.py::test_cancel_reason (#14)
   await onClock(async () => {
     const reason = { why: "user pressed stop" };
@@ -919,7 +919,7 @@ Deno.test("rule 11: cancel(reason) gives the reason to the Cancelled the tasks s
 });
 
 Deno.test("rule 11: an enclosing cancellation after cancel() still propagates", async () => {
-  // cpython: PR #155439 (gh-155433) (semantics #88)
+  // cpython: PR #155439 (gh-155433) (docs/semantics.md #88)
   await onClock(async () => {
     for (const order of ["group first", "outer first"]) {
       const outer = new CancelScope({ name: "outer" });
@@ -949,7 +949,7 @@ Deno.test("rule 11: an enclosing cancellation after cancel() still propagates", 
 
 Deno.test("rule 11: real errors after cancel() still fail the group", async () => {
   // cpython: taskgroups.py _aexit (errors collected regardless of aborting)
-  // (semantics #89)
+  // (docs/semantics.md #89)
   await onClock(async () => {
     const late = new Error("failed after cancel");
     const error = await groupError(taskGroup((group) => {
@@ -966,7 +966,7 @@ Deno.test("rule 11: real errors after cancel() still fail the group", async () =
 });
 
 Deno.test("rule 11: a cancelled group waits for every task's cleanup", async () => {
-  // anyio: ::test_cancel_exiting_task_group; trio #141 (semantics #92)
+  // anyio: ::test_cancel_exiting_task_group; trio #141 (docs/semantics.md #92)
   await onClock(async (clock) => {
     const log: string[] = [];
     await taskGroup(async (group) => {
@@ -994,7 +994,7 @@ Deno.test("rule 11: a cancelled group waits for every task's cleanup", async () 
 });
 
 Deno.test("rule 11: a cancelled group's Cancelled does not reach the enclosing scope", async () => {
-  // anyio: ::test_escaping_cancelled_exception (semantics #73)
+  // anyio: ::test_escaping_cancelled_exception (docs/semantics.md #73)
   await onClock(async () => {
     const host = new CancelScope();
     await host.run(async () => {
@@ -1033,7 +1033,7 @@ Deno.test("rule 11: group.scope is the group's cancel scope", async () => {
 
 Deno.test("rule 12: spawn into a cancelled group starts the task; its first checkpoint throws and its finally runs", async () => {
   // trio: test_run.py::test_precancelled_task (#41); anyio:
-  // ::test_start_cancelled; D3 (semantics #96)
+  // ::test_start_cancelled; D3 (docs/semantics.md #96)
   const resource = { closed: false };
   const log: string[] = [];
   const value = await taskGroup((group) => {
@@ -1063,7 +1063,7 @@ Deno.test("rule 12: spawn into a cancelled group starts the task; its first chec
 
 Deno.test("rule 12: spawn into a group cancelled by a failure also starts the task", async () => {
   // D3: Trio/AnyIO allow it; asyncio's RuntimeError (cpython
-  // ::test_taskgroup_no_create_task_after_failure, semantics #97) is not followed.
+  // ::test_taskgroup_no_create_task_after_failure, docs/semantics.md #97) is not followed.
   await onClock(async () => {
     const log: string[] = [];
     const boom = new Error("boom");
@@ -1088,7 +1088,7 @@ Deno.test("rule 12: spawn into a group cancelled by a failure also starts the ta
 
 Deno.test("rule 12: spawn from a task after the body finished keeps the group open", async () => {
   // trio: test_run.py::test_nursery_closure; anyio: ::test_start_soon_while_running;
-  // cpython: ::test_taskgroup_24, ::test_taskgroup_25 (semantics #98)
+  // cpython: ::test_taskgroup_24, ::test_taskgroup_25 (docs/semantics.md #98)
   await onClock(async (clock) => {
     const log: string[] = [];
     await taskGroup((group) => {
@@ -1109,7 +1109,7 @@ Deno.test("rule 12: spawn from a task after the body finished keeps the group op
 Deno.test("rule 12: spawn into a finished group throws an Error naming the group", async () => {
   // trio: test_run.py::test_nursery_closure; anyio: ::test_already_closed,
   // ::test_start_soon_after_error; cpython: ::test_taskgroup_finished,
-  // ::test_coro_closed_when_tg_closed (semantics #99)
+  // ::test_coro_closed_when_tg_closed (docs/semantics.md #99)
   const exits: [string, (group: TaskGroup) => unknown][] = [
     ["normally", () => "ok"],
     ["after an error", () => {
@@ -1145,7 +1145,7 @@ Deno.test("rule 12: spawn into a finished group throws an Error naming the group
 
 Deno.test("rule 12: a task handle's cancel() stops that task alone and is not a failure", async () => {
   // cpython: ::test_taskgroup_03; anyio: TestCreateTask::test_cancel,
-  // ::test_cancel_scope_in_child_task; D8 (semantics #91)
+  // ::test_cancel_scope_in_child_task; D8 (docs/semantics.md #91)
   await onClock(async (clock) => {
     const log: string[] = [];
     let handle: Task<string> | undefined;
@@ -1183,7 +1183,7 @@ Deno.test("rule 12: a task handle's cancel() stops that task alone and is not a 
 });
 
 Deno.test("rule 12: a task's enclosing scope is its group's, not the scope around spawn()", async () => {
-  // trio reference-core.rst "Child tasks and cancellation" (semantics #59)
+  // trio reference-core.rst "Child tasks and cancellation" (docs/semantics.md #59)
   await onClock(async (clock) => {
     const log: string[] = [];
     await taskGroup(async (group) => {
@@ -1332,7 +1332,7 @@ Deno.test("rule 16: an untouched handle of a failed task never causes an unhandl
 });
 
 Deno.test("rule 16: a failure reaches the TaskGroupError once, even when its result was awaited", async () => {
-  // anyio: TestCreateTask::test_exception (semantics #95)
+  // anyio: TestCreateTask::test_exception (docs/semantics.md #95)
   await onClock(async () => {
     const boom = new Error("boom");
     let fromResult: unknown;
@@ -1354,7 +1354,7 @@ Deno.test("rule 16: a failure reaches the TaskGroupError once, even when its res
 
 Deno.test("cleanup: an await in finally of a cancelled task throws at once; a shielded cleanup with a timeout runs", async () => {
   // trio reference-core.rst blocking-cleanup example; anyio
-  // docs/cancellation.rst "Finalization" (semantics #136; #137 is asyncio's
+  // docs/cancellation.rst "Finalization" (docs/semantics.md #136; #137 is asyncio's
   // edge-triggered opposite)
   await onClock(async (clock) => {
     const log: string[] = [];
@@ -1390,7 +1390,7 @@ Deno.test("cleanup: an await in finally of a cancelled task throws at once; a sh
 
 Deno.test("cleanup: a task blocked in a plain await runs on until it settles; its next checkpoint throws", async () => {
   // trio: test_run.py::test_failed_abort, ::test_slow_abort_basic (semantics
-  // #140); DESIGN rule 2: a plain await is not a checkpoint.
+  // #140); rule 2 of docs/rules.md: a plain await is not a checkpoint.
   const log: string[] = [];
   let release!: () => void;
   const foreign = new Promise<void>((resolve) => release = resolve);

@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 // Tests of Task, the handle spawn() returns: its result, done, cancel() and
-// name (semantics.md #95, D8; DESIGN rules 12 and 16).
+// name (docs/semantics.md #95, D8; rules 12 and 16 of docs/rules.md).
 import assert from "node:assert/strict";
 import { CancelScope, sleep, sleepForever } from "@corral/scope";
 import { ownerOf } from "@corral/scope/plumbing";
@@ -13,7 +13,7 @@ import {
 } from "./_test_helpers.ts";
 
 Deno.test("Task.result resolves with the task's value", async () => {
-  // anyio: TestCreateTask::test_return_value (semantics #95)
+  // anyio: TestCreateTask::test_return_value (docs/semantics.md #95)
   await onClock(async () => {
     await taskGroup(async (group) => {
       const sync = group.spawn(() => "sync");
@@ -29,7 +29,7 @@ Deno.test("Task.result resolves with the task's value", async () => {
 });
 
 Deno.test("Task.result rejects with the task's error, which also fails the group", async () => {
-  // anyio: TestCreateTask::test_exception (semantics #95)
+  // anyio: TestCreateTask::test_exception (docs/semantics.md #95)
   await onClock(async () => {
     const boom = new Error("boom");
     let fromHandle: unknown;
@@ -46,7 +46,7 @@ Deno.test("Task.result rejects with the task's error, which also fails the group
 });
 
 Deno.test("Task.result rejects with Cancelled when the group cancelled the task", async () => {
-  // anyio: TestCreateTask::test_cancel (TaskCancelled) (semantics #95)
+  // anyio: TestCreateTask::test_cancel (TaskCancelled) (docs/semantics.md #95)
   await onClock(async () => {
     let handle: Task<never> | undefined;
     await taskGroup(async (group) => {
@@ -61,7 +61,7 @@ Deno.test("Task.result rejects with Cancelled when the group cancelled the task"
 });
 
 Deno.test("Task.cancel() stops the task alone; its result resolves with undefined", async () => {
-  // anyio: TestCreateTask::test_cancel; D8 (semantics #91, #95)
+  // anyio: TestCreateTask::test_cancel; D8 (docs/semantics.md #91, #95)
   await onClock(async (clock) => {
     await taskGroup(async (group) => {
       const task = group.spawn(async () => {
