@@ -402,10 +402,11 @@ Deno.test("race() rejects bad input without starting any attempt or disturbing r
 Deno.test("race(): a loser whose cleanup fails while it is cancelled is not lost: race throws a TaskGroupError holding it (Trio and AnyIO raise it from the nursery)", async () => {
   await onClock(async () => {
     const cleanup = new Error("loser's finally failed");
-    const error = await rejection(race([
+    const error = await rejection(race<string>([
       async () => {
         try {
           await sleep(100);
+          return "slow";
         } catch {
           // Cancelled by the winner: the cleanup fails, replacing the
           // Cancelled (a throw in `finally` would do the same).
