@@ -40,7 +40,13 @@ import {
   shortCall,
   VALUE,
 } from "./_protocol.ts";
-import { CRASH, type Outcome, TERMINATED, type WorkerHandle } from "./_host.ts";
+import {
+  CRASH,
+  type Outcome,
+  outside,
+  TERMINATED,
+  type WorkerHandle,
+} from "./_host.ts";
 import { registry } from "./_registry.ts";
 import { cannotClone, show } from "./_validate.ts";
 
@@ -67,7 +73,7 @@ export function checkExport(
   }
   let promise = loading.get(module);
   if (promise === undefined) {
-    promise = import(module).then(
+    promise = outside.run(() => import(module)).then(
       (namespace: Record<string, unknown>) => {
         loaded.set(module, namespace);
         loading.delete(module);

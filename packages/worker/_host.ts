@@ -12,7 +12,20 @@
  *
  * @module
  */
+import { Snapshot } from "@corral/context";
 import { EXIT, type Reply, VALUE } from "./_protocol.ts";
+
+/**
+ * The context this module was loaded in (none): where workers are started
+ * and modules imported, never in the context of the call that needed
+ * them. Work the runtime starts for a worker or a dynamic `import()`
+ * outlives the call, and on Deno 2.9 it kept the call's context: a module
+ * first imported inside a request carried that request's (later
+ * cancelled) scope into callbacks the runtime made long after, for other
+ * requests (the demo's streamed response failed with another request's
+ * `Cancelled`).
+ */
+export const outside: Snapshot = new Snapshot();
 
 /** Outcome kinds of this side only, after those of `Reply`. */
 export const CRASH = 4, TERMINATED = 5;
@@ -64,6 +77,10 @@ export class WorkerHandle {
 
   /** Starts a worker running the bootstrap. */
   static start(): WorkerHandle | Promise<WorkerHandle> {
+    return outside.run(WorkerHandle.#start);
+  }
+
+  static #start(): WorkerHandle | Promise<WorkerHandle> {
     if (!isNode) return WorkerHandle.#startWeb();
     nodeWorker ??= import("node:worker_threads").then((module) =>
       module.Worker as unknown as NodeWorkerClass
