@@ -25,6 +25,7 @@
 import { contextBackend } from "@corral/context";
 import { now, sleep, sleepUntil } from "@corral/scope";
 import { taskGroup, taskTree } from "@corral/taskgroup";
+import { WorkerPool } from "@corral/worker";
 import { type Plan, sendRequest } from "./client.ts";
 import { startGateway } from "./gateway.ts";
 import { block, elapsed, say } from "./log.ts";
@@ -87,18 +88,28 @@ async function main(): Promise<void> {
   say(
     `starting three upstreams and a gateway on 127.0.0.1 (context backend: ${contextBackend})`,
   );
-  await taskGroup(async function demo(group) {
-    const upstreams = [
-      await startUpstream(group, "upstream-a", 3_000), // slow: loses races
-      await startUpstream(group, "upstream-b", 200),
-      await startUpstream(group, "upstream-c", 200),
-    ];
-    const gateway = await startGateway(group, upstreams, GRACE_MS);
-    await burst(gateway.url);
-    await shutdown(gateway);
-    await streaming(group);
-    for (const upstream of upstreams) await upstream.stop();
-  }, { name: "demo" });
+  // upstream-a computes its answers in two workers; the pool lives around
+  // the servers, and when it closes no worker is left.
+  const pool = new WorkerPool({
+    module: new URL("./quote_work.ts", import.meta.url),
+    size: 2,
+    name: "upstream-a",
+  });
+  await pool.open(() =>
+    taskGroup(async function demo(group) {
+      const upstreams = [
+        // slow (3 s of CPU work in a worker): loses races
+        await startUpstream(group, "upstream-a", 3_000, pool),
+        await startUpstream(group, "upstream-b", 200),
+        await startUpstream(group, "upstream-c", 200),
+      ];
+      const gateway = await startGateway(group, upstreams, GRACE_MS);
+      await burst(gateway.url);
+      await shutdown(gateway);
+      await streaming(group);
+      for (const upstream of upstreams) await upstream.stop();
+    }, { name: "demo" })
+  );
 
   const time = elapsed();
   printSummary(time);

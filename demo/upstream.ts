@@ -9,11 +9,18 @@
  * cancelled when the gateway hangs up (it lost a race, or its own client
  * went away). Either way its `finally` runs: the cleanup is logged.
  *
+ * upstream-a does its "query" as CPU work in a `WorkerPool` of
+ * `@corral/worker` (two workers): the call is part of the request's scope,
+ * so when the request is cancelled, the work in the worker is cancelled
+ * with it (its checkpoints throw), and the request's deadline is the
+ * worker scope's deadline too.
+ *
  * @module
  */
 import type { RequestContext } from "@corral/http";
 import { Cancelled, sleep } from "@corral/scope";
 import type { TaskGroup } from "@corral/taskgroup";
+import type { WorkerPool } from "@corral/worker";
 import { elapsed, log, ms } from "./log.ts";
 import type { Service } from "./log.ts";
 import { type Server, startServer } from "./server.ts";
@@ -24,14 +31,18 @@ const FAIL_AFTER_MS = 30;
 /** The upstreams' names. */
 export type UpstreamName = Extract<Service, `upstream-${string}`>;
 
-/** Starts an upstream whose answer takes `latency` ms. */
+/**
+ * Starts an upstream whose answer takes `latency` ms: sleeping, or
+ * computing in `pool` (a `WorkerPool` running `quote_work.ts`).
+ */
 export function startUpstream(
   group: TaskGroup,
   name: UpstreamName,
   latency: number,
+  pool?: WorkerPool,
 ): Promise<Server> {
   return startServer(group, name, function upstreamHandler(request, context) {
-    return answer(name, latency, request, context);
+    return answer(name, latency, request, context, pool);
   }, 300);
 }
 
@@ -41,6 +52,7 @@ async function answer(
   latency: number,
   request: Request,
   { timeout }: RequestContext,
+  pool: WorkerPool | undefined,
 ): Promise<Response> {
   const began = elapsed();
   const failing = new URL(request.url).searchParams.getAll("fail")
@@ -54,7 +66,12 @@ async function answer(
       answered = true;
       return new Response(null, { status: 503 });
     }
-    await sleep(latency); // the "query": a checkpoint, cancellable
+    if (pool === undefined) {
+      await sleep(latency); // the "query": a checkpoint, cancellable
+    } else {
+      // The "query" computes in a worker, under this request's scope.
+      await pool.run("quote", [latency]);
+    }
     answered = true;
     log(name, `answered after ${ms(elapsed() - began)}`);
     return new Response(`quote from ${name}`);
@@ -65,7 +82,12 @@ async function answer(
     throw error; // the request's scope absorbs it and answers 499/503/504
   } finally {
     if (!answered) {
-      log(name, `finally: cleaned up after ${ms(elapsed() - began)} of work`);
+      log(
+        name,
+        `finally: cleaned up after ${ms(elapsed() - began)} of work${
+          pool === undefined ? "" : " (its work in the worker pool stopped too)"
+        }`,
+      );
     }
   }
 }
