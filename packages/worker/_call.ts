@@ -45,7 +45,7 @@ import {
   type Outcome,
   outside,
   TERMINATED,
-  type WorkerHandle,
+  WorkerHandle,
 } from "./_host.ts";
 import { registry } from "./_registry.ts";
 import { cannotClone, show } from "./_validate.ts";
@@ -113,6 +113,18 @@ function checkFunctionExport(
       `Cannot ${action}: export "${name}" of ${module} must be a function: current value is ${
         show(value)
       }`,
+    );
+  }
+}
+
+/** Starts a worker; a failure to start is a clear error of the call. */
+export async function startWorker(action: string): Promise<WorkerHandle> {
+  try {
+    return await WorkerHandle.start();
+  } catch (error) {
+    throw new Error(
+      `Cannot ${action}: the worker could not start: ${describe(error)}`,
+      { cause: error },
     );
   }
 }

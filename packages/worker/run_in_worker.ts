@@ -1,9 +1,14 @@
 // Copyright the corral authors. MIT license.
 import { CancelScope } from "@corral/scope";
 import { cancellationOf, currentScope } from "@corral/scope/plumbing";
-import { callMessage, checkExport, perform, prepare } from "./_call.ts";
+import {
+  callMessage,
+  checkExport,
+  perform,
+  prepare,
+  startWorker,
+} from "./_call.ts";
 import { callName } from "./_protocol.ts";
-import { WorkerHandle } from "./_host.ts";
 import {
   checkArgs,
   checkExportName,
@@ -135,7 +140,7 @@ async function runOnce<T>(
   const cancelled = cancellationOf(currentScope());
   if (cancelled !== undefined) throw cancelled;
   const prepared = prepare(action, callMessage(module, name, args), transfer);
-  const handle = await WorkerHandle.start();
+  const handle = await startWorker(action);
   try {
     return await perform<T>(
       action,

@@ -191,3 +191,27 @@ Deno.test("runInWorker(): a result that cannot be cloned is a clear error of the
       /^Cannot return from worker: the result of returnFunction\(\) cannot be cloned/,
   });
 });
+
+Deno.test("runInWorker(): a worker that fails to start is an error of the call, never a hang", async () => {
+  await countingWorkers(
+    async () => {
+      await assert.rejects(
+        runInWorker(work, "add", [1, 2]),
+        /^Error: Cannot run _test_work\.ts#add in worker: the worker crashed/,
+      );
+    },
+    (Original, _url, options) =>
+      new Original(new URL("./_test_missing.ts", import.meta.url), options),
+  );
+  await countingWorkers(
+    async () => {
+      await assert.rejects(
+        runInWorker(work, "add", [1, 2]),
+        /^Error: Cannot run _test_work\.ts#add in worker: the worker could not start: Error: no threads$/,
+      );
+    },
+    () => {
+      throw new Error("no threads");
+    },
+  );
+});

@@ -6,8 +6,14 @@ import {
   currentScope,
 } from "@corral/scope/plumbing";
 import { CapacityLimiter } from "@corral/sync";
-import { callMessage, checkExport, perform, prepare } from "./_call.ts";
-import { WorkerHandle } from "./_host.ts";
+import {
+  callMessage,
+  checkExport,
+  perform,
+  prepare,
+  startWorker,
+} from "./_call.ts";
+import type { WorkerHandle } from "./_host.ts";
 import { callName } from "./_protocol.ts";
 import {
   checkArgs,
@@ -255,8 +261,7 @@ export class WorkerPool {
         // Clone first: a message that cannot be cloned must not start a
         // worker.
         ({ message, transfer } = prepare(action, message, transfer));
-        const started = WorkerHandle.start();
-        worker = started instanceof Promise ? await started : started;
+        worker = await startWorker(action);
         if (this.#state !== "open") {
           await worker.terminate();
           throw new Error(`Cannot ${action}: the pool closed while it waited`);

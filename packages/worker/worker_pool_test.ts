@@ -182,7 +182,10 @@ Deno.test("WorkerPool: a worker that fails to start is an error of the call; the
   await countingWorkers(
     () =>
       other.open(async () => {
-        await assert.rejects(other.run("add", [1, 2]), /no threads/);
+        await assert.rejects(
+          other.run("add", [1, 2]),
+          /the worker could not start: Error: no threads/,
+        );
         await assert.rejects(other.run("add", [1, 2]), /no threads/);
       }),
     () => {
