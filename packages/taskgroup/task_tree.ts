@@ -8,6 +8,7 @@ import {
   show,
   timeOf,
 } from "@corral/scope/plumbing";
+import { blockedOn } from "@corral/sync";
 import { Task } from "./task.ts";
 import { TaskGroup } from "./task_group.ts";
 
@@ -93,6 +94,9 @@ function describe(scope: CancelScope): string {
     state.push(`${owner.size} task${owner.size === 1 ? "" : "s"}`);
     if (owner.waiting > 0) state.push(`${owner.waiting} waiting for a slot`);
   }
+  // What a wait called in this scope is blocked on (a named primitive).
+  const blocked = blockedOn(scope);
+  if (blocked !== undefined) state.push(blocked.description);
   if (scope.deadline !== Infinity) {
     const left = scope.deadline - timeOf(scope);
     state.push(
