@@ -80,6 +80,10 @@ export function runChecks(tree: string, time: number): [string, boolean][] {
       /task "attempt \d"/.test(tree),
     ],
     [
+      "limit: the task tree shows an attempt waiting in line for upstream-a's limiter",
+      /task "attempt 0" \(waiting on limiter "upstream-a"\)/.test(tree),
+    ],
+    [
       "shutdown: req-5 finished in the grace period, req-6 was cancelled, req-7 refused",
       outcomes.get("req-5") === "success" &&
       outcomes.get("req-6") === "cancelled by shutdown" &&
