@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 /**
- * Argument checks of DESIGN "Bad input": the action, what was wrong, the
+ * Argument checks of docs/rules.md "Bad input": the action, what was wrong, the
  * current value.
  *
  * @module

@@ -1,5 +1,5 @@
 // Copyright the corral authors. MIT license.
-// DESIGN "Bad input": a clear error naming the primitive, thrown before
+// docs/rules.md "Bad input": a clear error naming the primitive, thrown before
 // anything starts, and nothing already waiting is disturbed.
 import assert from "node:assert/strict";
 import { taskGroup } from "@corral/taskgroup";

@@ -1,4 +1,5 @@
 // Copyright the corral authors. MIT license.
+import { show } from "@corral/scope/plumbing";
 /**
  * The errors of `@corral/sync` (Trio's names): a nowait form that would
  * have to wait, the end of a channel, a channel whose other side is gone,
@@ -28,7 +29,7 @@ export class WouldBlock extends Error {
    * @param message What would have waited.
    */
   constructor(message = "The operation would block") {
-    super(message);
+    super(messageOf("WouldBlock", message));
     this.name = "WouldBlock";
   }
 }
@@ -54,7 +55,7 @@ export class EndOfChannel extends Error {
    * @param message Which channel ended.
    */
   constructor(message = "The channel has ended: every sender is closed") {
-    super(message);
+    super(messageOf("EndOfChannel", message));
     this.name = "EndOfChannel";
   }
 }
@@ -80,7 +81,7 @@ export class BrokenResourceError extends Error {
    * @param message What broke.
    */
   constructor(message = "The resource is broken") {
-    super(message);
+    super(messageOf("BrokenResourceError", message));
     this.name = "BrokenResourceError";
   }
 }
@@ -106,7 +107,22 @@ export class ClosedResourceError extends Error {
    * @param message What was closed.
    */
   constructor(message = "The resource is closed") {
-    super(message);
+    super(messageOf("ClosedResourceError", message));
     this.name = "ClosedResourceError";
   }
+}
+
+/**
+ * The message of an error of this module: a string, or a clear `TypeError`
+ * (`super()` would turn a Symbol into an engine message).
+ */
+function messageOf(name: string, message: unknown): string {
+  if (typeof message !== "string") {
+    throw new TypeError(
+      `Cannot create ${name}: 'message' must be a string: current value is ${
+        show(message)
+      }`,
+    );
+  }
+  return message;
 }

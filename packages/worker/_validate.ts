@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 /**
- * Argument checks of DESIGN "Bad input gets a clear error": every one runs
+ * Argument checks of docs/rules.md "Bad input": every one runs
  * before any worker starts. Messages: the action, what was wrong, the
  * current value.
  *

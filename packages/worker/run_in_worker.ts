@@ -9,6 +9,7 @@ import {
   startWorker,
 } from "./_call.ts";
 import { callName } from "./_protocol.ts";
+import type { TransferItem } from "./transfer.ts";
 import {
   checkArgs,
   checkExportName,
@@ -25,7 +26,7 @@ export interface RunInWorkerOptions {
    * (`ArrayBuffer`, `MessagePort`): after the call starts they are
    * detached here. @default {[]}
    */
-  transfer?: Transferable[];
+  transfer?: TransferItem[];
   /**
    * How long a cancelled call may take to finish its cleanup in the
    * worker, in milliseconds, before the worker is terminated (which stops

@@ -3,6 +3,16 @@ import { TRANSFER, type Transferring } from "./_protocol.ts";
 import { checkTransfer } from "./_validate.ts";
 
 /**
+ * What can be moved to or from a worker instead of copied: an `ArrayBuffer`
+ * or a `MessagePort`. Spelled out here because the DOM's `Transferable` is
+ * missing from a Node-only program's types.
+ */
+export type TransferItem = ArrayBuffer | {
+  postMessage(message: unknown): void;
+  close(): void;
+};
+
+/**
  * Marks the value an exported function returns so that the objects in
  * `transferList` (`ArrayBuffer`, `MessagePort`) are moved to the caller
  * rather than copied: a large result costs no copy, and is detached in the
@@ -28,7 +38,7 @@ import { checkTransfer } from "./_validate.ts";
  * }
  * ```
  */
-export function transfer<T>(value: T, transferList: Transferable[]): T {
+export function transfer<T>(value: T, transferList: TransferItem[]): T {
   const list = checkTransfer("transfer result", transferList);
   const marked: Transferring = { [TRANSFER]: true, value, list };
   return marked as T;

@@ -98,9 +98,9 @@ function methodsOf(where: string, name: string, cls: unknown): Entry[] {
     const method = descriptor.value as (...args: unknown[]) => unknown;
     const call = name === "TaskGroup"
       ? (...args: unknown[]) =>
-        taskGroup((group) => {
-          method.apply(group, args);
-        })
+        // The body awaits what the method returns (start()'s promise), as
+        // a caller would: a promise dropped on the floor is the caller's.
+        taskGroup(async (group) => await method.apply(group, args))
       : (...args: unknown[]) => method.apply(new Class(), args);
     try {
       if (name !== "TaskGroup") new Class();
