@@ -542,7 +542,21 @@ export class TaskGroup {
     const heldToken = this.#holders?.delete(task) === true;
     settleTask(task, failed, outcome);
     if (!quiet && failed) {
-      this.#recordFailure(outcome, `task${label(task.name)}`);
+      const who = `task${label(task.name)}`, recorded = this.#errors.length;
+      try {
+        this.#recordFailure(outcome, who);
+      } catch {
+        // Rule 19: a task settling at the very end of the stack can
+        // overflow it here. Finish on a fresh stack, queued before the
+        // join's continuation, so the error is never lost.
+        queueMicrotask(() => {
+          if (this.#errors.length === recorded) {
+            this.#recordFailure(outcome, who);
+          } else {
+            cancelWithSource(this.#scope, "group", `${who} failed`);
+          }
+        });
+      }
     }
     // The token goes to the limiter's longest waiter: this group's queue
     // head, or another group's task.

@@ -197,7 +197,7 @@ Deno.test("runInWorker(): a worker that fails to start is an error of the call, 
     async () => {
       await assert.rejects(
         runInWorker(work, "add", [1, 2]),
-        /^Error: Cannot run _test_work\.ts#add in worker: the worker crashed/,
+        /^Error: Cannot run _test_work\.ts#add in worker: the worker (crashed|could not start|was terminated)/,
       );
     },
     (Original, _url, options) =>
