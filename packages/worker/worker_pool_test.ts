@@ -171,8 +171,14 @@ Deno.test("WorkerPool: a worker that fails to start is an error of the call; the
   await countingWorkers(
     () =>
       pool.open(async () => {
-        await assert.rejects(pool.run("add", [1, 2]), /the worker (crashed|could not start|was terminated)/);
-        await assert.rejects(pool.run("add", [1, 2]), /the worker (crashed|could not start|was terminated)/);
+        await assert.rejects(
+          pool.run("add", [1, 2]),
+          /the worker (crashed|could not start|was terminated)/,
+        );
+        await assert.rejects(
+          pool.run("add", [1, 2]),
+          /the worker (crashed|could not start|was terminated)/,
+        );
       }),
     // The bootstrap cannot be loaded.
     (Original, _url, options) =>
