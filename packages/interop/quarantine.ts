@@ -5,7 +5,7 @@ import {
   cancelWithSource,
   onCancelled,
 } from "@corral/scope/plumbing";
-import { TaskGroupError } from "@corral/taskgroup";
+import { TaskGroupError } from "@corral/taskgroup/task-group-error";
 import {
   checkDuration,
   checkFunction,

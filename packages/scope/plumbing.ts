@@ -62,7 +62,6 @@ import { internals, type Settle, type Waiter } from "./_internal.ts";
 
 export { currentScope } from "./cancel_scope.ts";
 export type { ScopeState, Settle, Waiter } from "./_internal.ts";
-export type { Clock } from "./_clock.ts";
 export {
   checkBoolean,
   checkCallback,

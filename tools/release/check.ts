@@ -142,7 +142,15 @@ async function docLint(dir: string, config: PackageConfig): Promise<Outcome> {
   const own = Object.values(config.exports).map((file) =>
     `packages/${dir}/${file.replace(/^\.\//, "")}`
   );
-  const deps = workspaceDeps(config).map((dep) => `packages/${dep}/mod.ts`);
+  // Every package's main entry, not only the direct dependencies: a
+  // dependency's public types can name a type of its own dependency (taskgroup's
+  // options name sync's CapacityLimiter).
+  const deps = [];
+  for (const entry of Deno.readDirSync("packages")) {
+    if (entry.isDirectory && entry.name !== dir) {
+      deps.push(`packages/${entry.name}/mod.ts`);
+    }
+  }
   const { code, output } = await run(["doc", "--lint", ...own, ...deps]);
   return code === 0 ? { ok: true } : { ok: false, detail: excerpt(output, 12) };
 }
