@@ -6,27 +6,11 @@
  *
  * @module
  */
-import { show } from "@corral/scope/plumbing";
-
 export {
   checkCallback,
   checkDuration,
   checkOptions,
+  checkSignal,
   label,
   show,
 } from "@corral/scope/plumbing";
-
-/** An `AbortSignal`. `argument` is the parameter's name as the caller wrote it. */
-export function checkSignal(
-  action: string,
-  signal: unknown,
-  argument = "signal",
-): void {
-  if (!(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `Cannot ${action}: '${argument}' must be an AbortSignal: current value is ${
-        show(signal)
-      }`,
-    );
-  }
-}

@@ -6,30 +6,14 @@
  *
  * @module
  */
-import { show } from "@corral/scope/plumbing";
-
 export {
   checkBoolean,
   checkCallback as checkFunction,
   checkDuration,
   checkName,
   checkOptions,
+  checkSignal,
   describe,
   label,
   show,
 } from "@corral/scope/plumbing";
-
-/** An `AbortSignal`, or (when `optional`) `undefined`. */
-export function checkSignal(
-  action: string,
-  signal: unknown,
-  argument = "signal",
-): void {
-  if (!(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `Cannot ${action}: '${argument}' must be an AbortSignal: current value is ${
-        show(signal)
-      }`,
-    );
-  }
-}

@@ -256,3 +256,18 @@ export function checkShield(action: string, shield: unknown): void {
     );
   }
 }
+
+/** An `AbortSignal`. `argument` is the parameter's name as the caller wrote it. */
+export function checkSignal(
+  action: string,
+  signal: unknown,
+  argument = "signal",
+): void {
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot ${action}: '${argument}' must be an AbortSignal: current value is ${
+        show(signal)
+      }`,
+    );
+  }
+}

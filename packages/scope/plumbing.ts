@@ -69,6 +69,7 @@ export {
   checkDuration,
   checkName,
   checkOptions,
+  checkSignal,
   describe,
   isGeneratorFunction,
   isThenable,
