@@ -158,6 +158,310 @@ export function onCancelled(
 
 function noop(): void {}
 
+// Filled in by the static block of `CancellationObserver`, which alone
+// touches the links of its instances.
+let watch: (scope: CancelScope, observer: CancellationObserver) => boolean;
+let unwatch: (observer: CancellationObserver) => boolean;
+
+/**
+ * A waiter that a scope tells once when it becomes cancelled: extend this
+ * class, implement {@linkcode CancellationObserver.cancelled}, and register
+ * an instance with {@linkcode watchCancellation}. A primitive's waiter
+ * object (its place in the queue, what it will be woken with) can be the
+ * observer itself, so a wait allocates nothing but that one object: no
+ * closure on the scope and no function to undo the registration.
+ *
+ * The links that make {@linkcode unwatchCancellation} O(1) live in the
+ * instance (two private fields). Each scope keeps one callback of its own
+ * for all the observers registered with it, whatever their number.
+ *
+ * @example A one-shot flag whose waiters are their own observers
+ * ```ts
+ * import { CancelScope, type Cancelled } from "@corral/scope";
+ * import {
+ *   CancellationObserver,
+ *   cancellationOf,
+ *   currentScope,
+ *   unwatchCancellation,
+ *   watchCancellation,
+ * } from "@corral/scope/plumbing";
+ * import assert from "node:assert/strict";
+ *
+ * class Waiter extends CancellationObserver {
+ *   constructor(
+ *     readonly waiters: Set<Waiter>,
+ *     readonly resolve: () => void,
+ *     readonly reject: (error: unknown) => void,
+ *   ) {
+ *     super();
+ *   }
+ *   wake(): void {
+ *     unwatchCancellation(this);
+ *     this.resolve();
+ *   }
+ *   cancelled(cancelled: Cancelled): void {
+ *     this.waiters.delete(this); // a cancelled wait leaves no trace
+ *     this.reject(cancelled);
+ *   }
+ * }
+ *
+ * class Flag {
+ *   #waiters = new Set<Waiter>();
+ *   set(): void {
+ *     for (const waiter of this.#waiters) waiter.wake();
+ *     this.#waiters.clear();
+ *   }
+ *   wait(): Promise<void> {
+ *     const scope = currentScope();
+ *     const cancelled = cancellationOf(scope);
+ *     if (cancelled !== undefined) return Promise.reject(cancelled);
+ *     return new Promise((resolve, reject) => {
+ *       const waiter = new Waiter(this.#waiters, resolve, reject);
+ *       this.#waiters.add(waiter);
+ *       if (scope !== undefined) watchCancellation(scope, waiter);
+ *     });
+ *   }
+ * }
+ *
+ * const flag = new Flag();
+ * const scope = new CancelScope();
+ * const waiting = scope.run(() => flag.wait());
+ * scope.cancel();
+ * assert.equal(await waiting, undefined); // cancelled, absorbed by `scope`
+ * const later = new CancelScope().run(() => flag.wait());
+ * flag.set();
+ * await later;
+ * ```
+ */
+export abstract class CancellationObserver {
+  /** The observer before this one in its scope's circle (see below). */
+  #previous: CancellationObserver | undefined = undefined;
+  /** The one after it; `undefined` while the observer is not watching. */
+  #next: CancellationObserver | undefined = undefined;
+
+  /**
+   * Called once, with the scope's `Cancelled`, when the watched scope
+   * becomes effectively cancelled; the observer is no longer watching by
+   * then. It runs inside the cancelling code (a `cancel()` call, a
+   * deadline's timer): keep it short and do not throw; an error it throws
+   * is reported as uncaught and does not stop the other observers.
+   *
+   * @param cancelled The scope's `Cancelled`.
+   */
+  abstract cancelled(cancelled: Cancelled): void;
+
+  /** Whether the observer is registered with a scope. */
+  get watching(): boolean {
+    return this.#next !== undefined;
+  }
+
+  /**
+   * The observers of a scope form a circular doubly linked list around a
+   * sentinel (a {@linkcode Ring}), so an observer leaves in O(1) knowing
+   * nothing but its neighbours, and the sentinel learns that its circle
+   * emptied when an observer's neighbours are one and the same.
+   */
+  static {
+    abstract class Ring extends CancellationObserver {
+      constructor() {
+        super();
+        this.#previous = this.#next = this;
+      }
+      /** The last observer left. */
+      abstract emptied(): void;
+      append(observer: CancellationObserver): boolean {
+        const last = this.#previous!;
+        observer.#previous = last;
+        observer.#next = this;
+        last.#next = observer;
+        this.#previous = observer;
+        return last === this;
+      }
+    }
+
+    /** The observers of a scope being told, taken out of its registry. */
+    class Batch extends Ring {
+      cancelled(): void {}
+      emptied(): void {}
+    }
+
+    /**
+     * The observers of one scope. While it has any, its one callback is
+     * registered with the scope (rule 17: one callback, removed in O(1)).
+     */
+    class Registry extends Ring {
+      readonly #scope: CancelScope;
+      readonly #waiter: Waiter;
+      constructor(scope: CancelScope) {
+        super();
+        this.#scope = scope;
+        this.#waiter = (cancelled) => this.cancelled(cancelled);
+      }
+      add(observer: CancellationObserver): void {
+        if (this.append(observer)) {
+          internals.addWaiter(this.#scope, this.#waiter);
+        }
+      }
+      emptied(): void {
+        internals.removeWaiter(this.#scope, this.#waiter);
+      }
+      /**
+       * The scope dropped our callback and calls it: tell every observer,
+       * oldest first. They move to a batch of their own first, so one that
+       * is unwatched meanwhile (by what an earlier one did) leaves the batch
+       * and is not told, and one watched meanwhile joins this registry.
+       */
+      cancelled(cancelled: Cancelled): void {
+        if (this.#next === this) return;
+        const batch = new Batch();
+        const first = this.#next!, last = this.#previous!;
+        batch.#next = first;
+        batch.#previous = last;
+        first.#previous = batch;
+        last.#next = batch;
+        this.#previous = this.#next = this;
+        for (let observer = batch.#next!; observer !== batch;) {
+          unwatch(observer);
+          try {
+            observer.cancelled(cancelled);
+          } catch (error) {
+            queueMicrotask(() => {
+              throw error;
+            });
+          }
+          observer = batch.#next!;
+        }
+      }
+    }
+
+    const registries = new WeakMap<CancelScope, Registry>();
+
+    watch = (scope, observer) => {
+      if (observer.#next !== undefined) {
+        throw new Error(
+          "Cannot watch cancellation: the observer is already watching a scope; unwatch it first",
+        );
+      }
+      const pending = internals.pendingCancellation(scope);
+      if (pending !== undefined) {
+        observer.cancelled(pending);
+        return false;
+      }
+      let registry = registries.get(scope);
+      if (registry === undefined) {
+        registries.set(scope, registry = new Registry(scope));
+      }
+      registry.add(observer);
+      return true;
+    };
+
+    unwatch = (observer) => {
+      const previous = observer.#previous, next = observer.#next;
+      if (next === undefined) return false;
+      previous!.#next = next;
+      next.#previous = previous;
+      observer.#previous = observer.#next = undefined;
+      // Only the sentinel is left when the neighbours are the same.
+      if (previous === next) (next as Ring).emptied();
+      return true;
+    };
+  }
+}
+
+/**
+ * Registers `observer` to be told once, through its `cancelled` method,
+ * when `scope` becomes effectively cancelled (its own cancel or deadline,
+ * or an enclosing scope's that no shield stops): {@linkcode onCancelled}
+ * for a waiter object, with nothing allocated per call. If the scope
+ * already is cancelled, `cancelled` is called at once, before
+ * `watchCancellation` returns, and the observer is not registered.
+ *
+ * An observer watches one scope at a time; {@linkcode unwatchCancellation}
+ * takes it back in O(1) (when the wait ends some other way), and it can
+ * then watch again. Nothing is kept once the scope exits: an observer still
+ * registered then is never called.
+ *
+ * @param scope The scope to watch (an active one).
+ * @param observer The observer; not already watching.
+ * @returns True if the observer now watches `scope`; false if the scope
+ * was cancelled and `observer.cancelled` has run.
+ * @throws {Error} If the observer is already watching a scope.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelScope, type Cancelled } from "@corral/scope";
+ * import {
+ *   CancellationObserver,
+ *   unwatchCancellation,
+ *   watchCancellation,
+ * } from "@corral/scope/plumbing";
+ * import assert from "node:assert/strict";
+ *
+ * class Seen extends CancellationObserver {
+ *   reasons: unknown[] = [];
+ *   cancelled(cancelled: Cancelled): void {
+ *     this.reasons.push(cancelled.reason);
+ *   }
+ * }
+ *
+ * const scope = new CancelScope();
+ * const told = new Seen(), withdrawn = new Seen();
+ * await scope.run(() => {
+ *   assert.equal(watchCancellation(scope, told), true);
+ *   watchCancellation(scope, withdrawn);
+ *   unwatchCancellation(withdrawn);
+ *   scope.cancel("done");
+ * });
+ * assert.deepEqual(told.reasons, ["done"]);
+ * assert.deepEqual(withdrawn.reasons, []);
+ * assert.equal(told.watching, false);
+ * ```
+ */
+export function watchCancellation(
+  scope: CancelScope,
+  observer: CancellationObserver,
+): boolean {
+  return watch(scope, observer);
+}
+
+/**
+ * Takes back a {@linkcode watchCancellation} in O(1): the observer will not
+ * be told. Harmless to call on an observer that is not watching (never
+ * registered, already told, already unwatched).
+ *
+ * @param observer The observer.
+ * @returns True if it was watching a scope.
+ *
+ * @example Usage
+ * ```ts
+ * import { CancelScope } from "@corral/scope";
+ * import {
+ *   CancellationObserver,
+ *   unwatchCancellation,
+ *   watchCancellation,
+ * } from "@corral/scope/plumbing";
+ * import assert from "node:assert/strict";
+ *
+ * class Never extends CancellationObserver {
+ *   cancelled(): void {
+ *     throw new Error("unreachable");
+ *   }
+ * }
+ *
+ * const scope = new CancelScope();
+ * const observer = new Never();
+ * await scope.run(() => {
+ *   watchCancellation(scope, observer);
+ *   assert.equal(unwatchCancellation(observer), true);
+ *   assert.equal(unwatchCancellation(observer), false);
+ *   scope.cancel();
+ * });
+ * ```
+ */
+export function unwatchCancellation(observer: CancellationObserver): boolean {
+  return unwatch(observer);
+}
+
 /**
  * What {@linkcode park}'s `setup` returns: called when the wait is
  * cancelled, to take the waiter out of the primitive's queue.

@@ -14,6 +14,7 @@ import {
   cancelledWait,
   currentScope,
   fastPath,
+  GrantNode,
   rejectMisuse,
   wait,
   WaitNode,
@@ -288,8 +289,7 @@ export class CapacityLimiter {
       }
       // No scope: the caller withdraws the wait itself (rule 17 still holds:
       // a withdrawn waiter is out of the queue and was given nothing).
-      const node = new WaitNode(undefined, borrower, undefined);
-      node.wake = granted;
+      const node = new GrantNode(borrower, granted);
       limiter.#waiters.push(node);
       limiter.#handOut();
       return () => {
