@@ -1,9 +1,6 @@
 // Copyright the corral authors. MIT license.
-import { park } from "@corral/scope/plumbing";
-import { taskGroup } from "@corral/taskgroup";
-import { produce, type SafeStream } from "./produce.ts";
-import { openSource } from "./_source.ts";
-import { unwrapLone } from "./_unwrap.ts";
+import type { SafeStream } from "./produce.ts";
+import { MapIterator, type MapPlan } from "./_map_run.ts";
 import {
   checkBoolean,
   checkCallback,
@@ -127,128 +124,13 @@ export function mapStream<T, R>(
   const ordered = options.ordered;
   checkBoolean(action, "ordered", ordered);
   const buffer = checkCount(action, "buffer", options.buffer, 0, 0);
-  return produce<R>(
-    (send) =>
-      unwrapLone(() =>
-        mapInto(source, kind, fn, limit, ordered !== false, send)
-      ),
-    { buffer, name: "mapStream" },
-  );
-}
-
-/**
- * The map of one iteration. Workers (at most `limit`, started as needed)
- * each take the next item and map it; the group's body hands the results
- * to the consumer. Indices `[emitted, taken)` are the items held: a worker
- * takes an item only while fewer than `limit` are held.
- */
-function mapInto<T, R>(
-  items: Iterable<T> | AsyncIterable<T>,
-  kind: "sync" | "async",
-  fn: (item: T, index: number) => R | Promise<R>,
-  limit: number,
-  ordered: boolean,
-  send: (item: R) => Promise<void>,
-): Promise<unknown> {
-  const source = openSource(items, kind);
-  let taken = 0, emitted = 0, workers = 0;
-  /** The item count, once the source ended. */
-  let total = Infinity;
-  // In order: result i in slot i % limit. As completed: a FIFO.
-  const slots: R[] = new Array(limit);
-  const filled = new Uint8Array(limit);
-  const completed: R[] = [];
-  let head = 0;
-  let resultReady: (() => void) | undefined;
-  const roomWaiters = new Set<() => void>();
-
-  const wakeBody = () => {
-    const wake = resultReady;
-    resultReady = undefined;
-    wake?.();
+  const plan: MapPlan<T, R> = {
+    items: source,
+    kind,
+    fn,
+    limit,
+    window: limit + buffer,
+    ordered: ordered !== false,
   };
-
-  return taskGroup(async (group) => {
-    const worker = async () => {
-      for (;;) {
-        while (taken - emitted >= limit && taken < total) {
-          await park<void>((wake) => {
-            roomWaiters.add(wake);
-            return () => roomWaiters.delete(wake);
-          });
-        }
-        if (taken >= total) return;
-        const index = taken++;
-        const step = source.sync
-          ? source.next() as IteratorResult<T>
-          : await source.next();
-        if (step.done) {
-          if (index < total) total = index;
-          wakeBody();
-          for (const wake of roomWaiters) wake();
-          roomWaiters.clear();
-          return;
-        }
-        // One more worker while items may wait and the limit allows.
-        if (workers < limit && taken < total) spawnWorker();
-        const result = await fn(step.value, index);
-        if (ordered) {
-          slots[index % limit] = result;
-          filled[index % limit] = 1;
-          if (index === emitted) wakeBody();
-        } else {
-          completed.push(result);
-          wakeBody();
-        }
-      }
-    };
-    const spawnWorker = () => {
-      workers++;
-      group.spawn(worker, { name: `mapStream worker ${workers}` });
-    };
-    try {
-      spawnWorker();
-      for (;;) {
-        let result: R;
-        if (ordered) {
-          const slot = emitted % limit;
-          if (filled[slot] === 0) {
-            if (emitted >= total) return;
-            await park<void>((wake) => {
-              resultReady = wake;
-              return () => resultReady = undefined;
-            });
-            continue;
-          }
-          result = slots[slot]!;
-          slots[slot] = undefined!;
-          filled[slot] = 0;
-        } else {
-          if (head === completed.length) {
-            if (emitted >= total) return;
-            await park<void>((wake) => {
-              resultReady = wake;
-              return () => resultReady = undefined;
-            });
-            continue;
-          }
-          result = completed[head]!;
-          completed[head++] = undefined!;
-          if (head === completed.length) completed.length = head = 0;
-        }
-        emitted++;
-        // A slot is free: one waiting worker may take the next item.
-        for (const wake of roomWaiters) {
-          roomWaiters.delete(wake);
-          wake();
-          break;
-        }
-        await send(result);
-      }
-    } finally {
-      // Early exit (failure, the consumer left): close the source. After a
-      // normal end there is nothing to close.
-      await source.close();
-    }
-  }, { name: "mapStream" });
+  return { [Symbol.asyncIterator]: () => new MapIterator(plan) };
 }

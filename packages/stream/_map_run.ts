@@ -1,0 +1,454 @@
+// Copyright the corral authors. MIT license.
+/**
+ * One iteration of a `mapStream`: a task that runs a group of at most
+ * `limit` long-lived workers, and a ring of results that the consumer's
+ * `next()` reads directly. No task, scope or channel per item: the per-item
+ * cost is one call of `fn` and one hand-over through the ring.
+ *
+ * The guarantees are those of `produce` (rule 18) and of `mapStream`'s
+ * documentation; each is enforced where the comment says so.
+ *
+ * @module
+ */
+import { Cancelled, CancelScope, checkpoint } from "@corral/scope";
+import {
+  cancellationOf,
+  currentScope,
+  onCancelled,
+  park,
+  runTask,
+} from "@corral/scope/plumbing";
+import { type TaskGroup, taskGroup } from "@corral/taskgroup";
+import type { StreamIterator } from "./produce.ts";
+import { openSource, type Source } from "./_source.ts";
+import { unwrapLone } from "./_unwrap.ts";
+
+/** What a `mapStream` call fixed: the same for each of its iterations. */
+export interface MapPlan<T, R> {
+  readonly items: Iterable<T> | AsyncIterable<T>;
+  readonly kind: "sync" | "async";
+  readonly fn: (item: T, index: number) => R | Promise<R>;
+  /** At most this many calls of `fn` at once (one per worker). */
+  readonly limit: number;
+  /** At most this many items held (`limit + buffer`): the ring's size. */
+  readonly window: number;
+  readonly ordered: boolean;
+}
+
+/** Idle → running (first `next()`) → ended; never back. */
+const IDLE = 0, RUNNING = 1, ENDED = 2;
+
+/**
+ * How many `next()` calls that find a result ready may follow each other
+ * before one goes through `checkpoint()`: a consumer fed from the ring
+ * never waits, and rule 2 asks that a loop of checkpoints still lets
+ * timers run. `checkpoint()` yields a macrotask only when a millisecond
+ * has passed, and reads the clock, so not every time.
+ */
+const YIELD_EVERY = 32;
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+}) as IteratorReturnResult<undefined>;
+
+/**
+ * The state of one iteration. The iterator holds the run; the run (and
+ * its task) never holds the iterator, so an iterator that is dropped can
+ * be collected, and its finalizer cancels the run.
+ *
+ * Indices `[emitted, taken)` are the items held: being mapped, or mapped
+ * and waiting in the ring. A worker takes an item only while fewer than
+ * `window` are held (`mapStream`'s bound on memory, whatever the source's
+ * length).
+ */
+class MapRun<T, R> {
+  readonly plan: MapPlan<T, R>;
+  state = IDLE;
+  /** The task's scope, once started. */
+  scope: CancelScope | undefined = undefined;
+  /** The consumer's scope at the first `next()`: the task's parent. */
+  parent: CancelScope | undefined = undefined;
+  source: Source<T> | undefined = undefined;
+  taken = 0;
+  emitted = 0;
+  /** The item count, once the source ended. */
+  total = Infinity;
+  /** Workers started, and those still running. */
+  workers = 0;
+  live = 0;
+  /**
+   * Ordered: result `i` in slot `i % window`, `filled` says which slots
+   * hold one. As completed: a FIFO of `count` results from `head`.
+   */
+  readonly slots: R[];
+  readonly filled: Uint8Array;
+  head = 0;
+  count = 0;
+  /** The group, while it runs. */
+  group: TaskGroup | undefined = undefined;
+  /**
+   * Set when the group's scope is cancelled (a failure, the consumer left,
+   * the consumer's scope was cancelled), to that `Cancelled`: no item is
+   * taken any more, no result is handed out (the consumer waits for the
+   * end), and each worker throws it (rule 1: the group sees the
+   * cancellation, so an outer scope's comes out of the iteration).
+   */
+  halted: Cancelled | undefined = undefined;
+  /** The one waiting `next()`; woken by a result or the end. */
+  consumerWake: (() => void) | undefined = undefined;
+  /** The waiting `next()` itself: a second concurrent call queues on it. */
+  waiting: Promise<IteratorResult<R>> | undefined = undefined;
+  /** Workers waiting for room in the ring, oldest first. */
+  readonly roomWaiters: (() => void)[] = [];
+  /** Resolves the group's body once every worker ended. */
+  workersEnded: (() => void) | undefined = undefined;
+  /** `next()` calls since the last one that went through `checkpoint()`. */
+  fastTakes = 0;
+  /** True once the consumer left. */
+  gone = false;
+  /** Set when the task ended. */
+  ended = false;
+  failed = false;
+  error: unknown = undefined;
+  /** The task's error was handed to the consumer (rule 16: once). */
+  reported = false;
+  #whenEnded: (() => void) | undefined;
+  readonly whenEnded: Promise<void>;
+
+  constructor(plan: MapPlan<T, R>) {
+    this.plan = plan;
+    this.slots = new Array(plan.window);
+    this.filled = new Uint8Array(plan.ordered ? plan.window : 0);
+    this.whenEnded = new Promise((resolve) => this.#whenEnded = resolve);
+  }
+
+  start(parent: CancelScope | undefined): void {
+    this.state = RUNNING;
+    this.parent = parent;
+    const scope = new CancelScope({ name: "mapStream" });
+    this.scope = scope;
+    runTask(scope, parent, this.#body, this.#settle);
+  }
+
+  /** The task: the group of workers, its lone failure thrown as itself. */
+  readonly #body = () => unwrapLone(() => taskGroup(this.#group, GROUP));
+
+  readonly #group = async (group: TaskGroup) => {
+    // Opened in the task, so that a source whose iterator throws fails
+    // the iteration like any other source error.
+    this.source = openSource(this.plan.items, this.plan.kind);
+    this.group = group;
+    // One callback on the group's scope for the whole iteration (rule 17:
+    // the waits for room register nothing per wait): at the first
+    // failure, or when the consumer leaves or is cancelled, no further
+    // item is taken and every waiting worker wakes and returns.
+    const stop = onCancelled(group.scope, this.#halt);
+    try {
+      const ended = new Promise<void>((resolve) => this.workersEnded = resolve);
+      this.spawnWorker();
+      await ended;
+    } finally {
+      stop();
+      this.group = undefined;
+      // Early exit (failure, the consumer left): close the source once no
+      // worker reads it. After a normal end there is nothing to close.
+      await this.source.close();
+    }
+  };
+
+  /** Starts one more worker (at most `limit`, each once). */
+  spawnWorker(): void {
+    this.workers++;
+    this.live++;
+    try {
+      this.group!.spawn(this.#worker, {
+        name: `mapStream worker ${this.workers}`,
+      });
+    } catch (error) {
+      this.live--; // it never ran, so it will not count itself out
+      throw error;
+    }
+  }
+
+  readonly #halt = (cancelled: Cancelled) => {
+    this.halted = cancelled;
+    this.#wakeAllRoom();
+  };
+
+  #wakeAllRoom(): void {
+    const waiters = this.roomWaiters;
+    for (let i = 0; i < waiters.length; i++) waiters[i]!();
+    waiters.length = 0;
+  }
+
+  wakeConsumer(): void {
+    const wake = this.consumerWake;
+    if (wake === undefined) return;
+    this.consumerWake = undefined;
+    wake();
+  }
+
+  /**
+   * A worker: takes the next item while there is room, maps it, puts the
+   * result in the ring; ends when the source does or the group halts.
+   */
+  readonly #worker = async (): Promise<void> => {
+    const { fn, limit, window, ordered } = this.plan;
+    const source = this.source!;
+    try {
+      for (;;) {
+        if (this.halted !== undefined) throw this.halted;
+        if (this.taken >= this.total) return;
+        if (this.taken - this.emitted >= window) {
+          // No room: wait until the consumer takes a result, the source
+          // ends or the group halts (each wakes this waiter).
+          await new Promise<void>((wake) => this.roomWaiters.push(wake));
+          continue;
+        }
+        const index = this.taken++;
+        const step = source.sync
+          ? source.next() as IteratorResult<T>
+          : await source.next();
+        if (step.done) {
+          if (index < this.total) this.total = index;
+          this.#wakeAllRoom();
+          this.wakeConsumer();
+          return;
+        }
+        // One more worker while items may wait and the limit allows.
+        if (this.workers < limit && this.taken < this.total) {
+          this.spawnWorker();
+        }
+        const result = await fn(step.value, index);
+        if (ordered) {
+          const slot = index % window;
+          this.slots[slot] = result;
+          this.filled[slot] = 1;
+          if (index === this.emitted) this.wakeConsumer();
+        } else {
+          this.slots[(this.head + this.count++) % window] = result;
+          this.wakeConsumer();
+        }
+      }
+    } finally {
+      if (--this.live === 0) this.workersEnded?.();
+    }
+  };
+
+  readonly #settle = (
+    _scope: CancelScope,
+    failed: boolean,
+    outcome: unknown,
+  ) => {
+    this.ended = true;
+    if (failed) {
+      this.failed = true;
+      this.error = outcome;
+    }
+    finalizers.unregister(this);
+    this.wakeConsumer();
+    this.#whenEnded!();
+  };
+
+  /**
+   * The next result, if one is ready (and the group has not halted),
+   * taken out of the ring; `undefined` otherwise. A slot is then free:
+   * one waiting worker may take the next item.
+   */
+  takeReady(): { value: R } | undefined {
+    if (this.halted !== undefined) return undefined;
+    const { window } = this.plan;
+    let value: R;
+    if (this.plan.ordered) {
+      const slot = this.emitted % window;
+      if (this.filled[slot] === 0) return undefined;
+      value = this.slots[slot]!;
+      this.slots[slot] = undefined!;
+      this.filled[slot] = 0;
+    } else {
+      if (this.count === 0) return undefined;
+      const slot = this.head;
+      value = this.slots[slot]!;
+      this.slots[slot] = undefined!;
+      this.head = (slot + 1) % window;
+      this.count--;
+    }
+    this.emitted++;
+    const room = this.roomWaiters.shift();
+    if (room !== undefined) room();
+    return { value };
+  }
+
+  /**
+   * The consumer left: cancel the task (the group halts, every worker
+   * wakes) and free a `next()` still waiting (it says done).
+   */
+  leave(reason: string): void {
+    this.gone = true;
+    this.state = ENDED;
+    if (this.scope === undefined || this.ended) return;
+    this.scope.cancel(reason);
+    this.wakeConsumer();
+  }
+
+  /** The task's error, once; `undefined` if there is none to report. */
+  takeError(): { error: unknown } | undefined {
+    if (!this.failed || this.reported) return undefined;
+    this.reported = true;
+    return { error: this.error };
+  }
+}
+
+const GROUP = { name: "mapStream" };
+
+/** Cancels the run of an iterator dropped without `return()`. */
+const finalizers = new FinalizationRegistry<MapRun<unknown, unknown>>(
+  (run) => {
+    if (!run.ended) run.leave("the stream's iterator was dropped");
+  },
+);
+
+/** The iterator of one iteration of a `mapStream`. */
+export class MapIterator<T, R> implements StreamIterator<R> {
+  readonly #run: MapRun<T, R>;
+
+  constructor(plan: MapPlan<T, R>) {
+    this.#run = new MapRun(plan);
+  }
+
+  [Symbol.asyncIterator](): StreamIterator<R> {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+
+  next(): Promise<IteratorResult<R>> {
+    const run = this.#run;
+    if (run.state !== RUNNING) {
+      if (run.state === ENDED) return this.#ended();
+      // First next(): the task starts here, under the scope current here,
+      // unless that scope is already cancelled (then it never runs).
+      const parent = currentScope();
+      const cancelled = cancellationOf(parent);
+      if (cancelled !== undefined) {
+        run.state = ENDED;
+        return Promise.reject(cancelled);
+      }
+      finalizers.register(this, run as MapRun<unknown, unknown>, run);
+      run.start(parent);
+    }
+    // One waiter at a time: a call made while another waits goes after it.
+    // (Both ways: a failure reaches the first call alone, rule 16.)
+    if (run.waiting !== undefined) {
+      return run.waiting.then(this.#again, this.#again);
+    }
+    if (++run.fastTakes === YIELD_EVERY) {
+      run.fastTakes = 0;
+      return checkpoint().then(this.#again, this.#onWaitFailed);
+    }
+    return this.#take();
+  }
+
+  readonly #again = () => this.next();
+
+  /**
+   * A checkpoint (rule 17): in a cancelled scope it throws, and ends the
+   * iteration, even when a result is ready. Then a ready result, or the
+   * end, or a wait.
+   */
+  #take(): Promise<IteratorResult<R>> {
+    const run = this.#run;
+    if (run.state === ENDED) return this.#ended();
+    const scope = currentScope();
+    const cancelled = cancellationOf(scope);
+    if (cancelled !== undefined) return this.#waitFailed(cancelled);
+    const ready = run.takeReady();
+    if (ready !== undefined) {
+      return Promise.resolve({ done: false, value: ready.value });
+    }
+    if (run.ended) return this.#ended();
+    return this.#wait(scope);
+  }
+
+  /** The task ended and no result is left to give: done, or its error. */
+  #ended(): Promise<IteratorResult<R>> {
+    const run = this.#run;
+    run.state = ENDED;
+    const failure = run.takeError();
+    return failure ? Promise.reject(failure.error) : Promise.resolve(DONE);
+  }
+
+  /**
+   * Waits for a result or the end. In the scope the task is a child of
+   * (the usual `for await`), a plain promise suffices: cancelling that
+   * scope cancels the task, whose end wakes this wait, and the check at
+   * the top of `#take` then throws. From any other scope the wait is a
+   * `park()`, a checkpoint of that scope.
+   */
+  #wait(scope: CancelScope | undefined): Promise<IteratorResult<R>> {
+    const run = this.#run;
+    const woken = scope === run.parent
+      ? new Promise<void>((wake) => run.consumerWake = wake)
+      : park<void>((wake) => {
+        run.consumerWake = wake;
+        return () => {
+          if (run.consumerWake === wake) run.consumerWake = undefined;
+        };
+      });
+    const waiting = woken.then(this.#woken, this.#onWaitFailed);
+    run.waiting = waiting;
+    return waiting;
+  }
+
+  readonly #woken = (): Promise<IteratorResult<R>> => {
+    const run = this.#run;
+    run.waiting = undefined;
+    if (run.gone) return Promise.resolve(DONE); // return() was called
+    return this.#take();
+  };
+
+  readonly #onWaitFailed = (error: unknown) => {
+    this.#run.waiting = undefined;
+    return this.#waitFailed(error);
+  };
+
+  /**
+   * The consumer's own wait failed (its scope was cancelled): the
+   * iteration is over, and `for await` calls no `return()` after a failed
+   * `next()`, so end the task here before throwing.
+   */
+  async #waitFailed(error: unknown): Promise<IteratorResult<R>> {
+    const run = this.#run;
+    if (run.ended) {
+      const failure = run.takeError();
+      run.state = ENDED;
+      if (failure) throw failure.error;
+    } else if (run.gone) {
+      return DONE; // return() was called while this next() waited
+    }
+    run.leave("the consumer's wait failed");
+    await run.whenEnded;
+    const failure = run.takeError();
+    if (failure && !(failure.error instanceof Cancelled)) throw failure.error;
+    throw error;
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<R>> {
+    const run = this.#run;
+    if (run.state === RUNNING && !run.ended) {
+      run.leave("the consumer left the loop");
+      await run.whenEnded;
+    }
+    run.state = ENDED;
+    run.gone = true;
+    const failure = run.takeError();
+    // The task's own error is the consumer's to handle; a Cancelled that
+    // came out of it is the cancellation of an enclosing scope, which the
+    // consumer's next checkpoint sees anyway.
+    if (failure && !(failure.error instanceof Cancelled)) throw failure.error;
+    return { done: true, value: value as undefined };
+  }
+}
