@@ -195,14 +195,51 @@ function inlineStorage(
     }
   }
 
+  /**
+   * A stack overflow can strike `enter`'s own restore at the very end of
+   * the stack (rule 19). One frame up, the context to put back is noted in
+   * `lost` (an assignment, which needs no stack) and put back; when even
+   * that overflows, the next use of the storage, on a roomier stack, does
+   * it, if the context left behind is still there.
+   */
+  let lost: { previous: unknown; left: unknown } | undefined;
+  function repair(): void {
+    const { previous, left } = lost!;
+    if (getAsyncContext() === left) setAsyncContext(previous);
+    lost = undefined;
+  }
+  function enterOrRepair<R>(
+    previous: unknown,
+    context: Record<number, unknown>,
+    fn: Passed<R>,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+  ): R {
+    try {
+      return enter(previous, context, fn, a, b, c, d);
+    } catch (error) {
+      lost = { previous, left: context };
+      try {
+        repair();
+      } catch {
+        // Left in `lost` for the next use.
+      }
+      throw error;
+    }
+  }
+
   return {
     find(variable, fallback) {
+      if (lost !== undefined) repair();
       const context = getAsyncContext() as Context;
       if (context == null) return fallback;
       if (context[VARIABLE] === variable) return context[VALUE];
       return findIn(context[REST] as Frame | undefined, variable, fallback);
     },
     run(variable, value, fn, a, b, c, d) {
+      if (lost !== undefined) repair();
       const previous = getAsyncContext();
       const context = copyOf(previous);
       const current = context[VARIABLE] as object | undefined;
@@ -216,9 +253,10 @@ function inlineStorage(
       }
       context[VARIABLE] = variable;
       context[VALUE] = value;
-      return enter(previous, context, fn, a, b, c, d);
+      return enterOrRepair(previous, context, fn, a, b, c, d);
     },
     capture() {
+      if (lost !== undefined) repair();
       const context = getAsyncContext() as Context;
       const variable = context?.[VARIABLE] as object | undefined;
       return variable === undefined ? undefined : {
@@ -228,12 +266,13 @@ function inlineStorage(
       };
     },
     restore(frame, fn, a, b, c, d) {
+      if (lost !== undefined) repair();
       const previous = getAsyncContext();
       const context = copyOf(previous);
       context[VARIABLE] = frame?.variable;
       context[VALUE] = frame?.value;
       context[REST] = frame?.rest;
-      return enter(previous, context, fn, a, b, c, d);
+      return enterOrRepair(previous, context, fn, a, b, c, d);
     },
   };
 }

@@ -49,13 +49,66 @@ function slotStorage(
     c: unknown,
     d: unknown,
   ) => R,
+  reset?: (head: Frame | undefined) => void,
 ): Storage {
+  /**
+   * A stack overflow can strike the slot's own restore at the very end of
+   * the stack (rule 19). The frames on the way out note the head to put
+   * back in `lost` (an assignment, which needs no stack) and try to; when
+   * even that overflows, the next use of the storage, on a roomier stack,
+   * does it, if the head left behind is still there.
+   */
+  let lost:
+    | { previous: Frame | undefined; left: Frame | undefined }
+    | undefined;
+  function repair(): void {
+    const { previous, left } = lost!;
+    if (get() === left) reset!(previous);
+    lost = undefined;
+  }
+  function recover(previous: Frame | undefined, left: Frame | undefined): void {
+    if (reset === undefined) return;
+    lost = { previous, left };
+    try {
+      repair();
+    } catch {
+      // Left in `lost` for the next use.
+    }
+  }
+  function current(): Frame | undefined {
+    if (lost !== undefined) repair();
+    return get();
+  }
+  function enter<R>(
+    previous: Frame | undefined,
+    head: Frame | undefined,
+    fn: Passed<R>,
+    a: unknown,
+    b: unknown,
+    c: unknown,
+    d: unknown,
+  ): R {
+    try {
+      return runIn(head, fn, a, b, c, d);
+    } catch (error) {
+      if (reset !== undefined) lost = { previous, left: head };
+      recover(previous, head);
+      throw error;
+    }
+  }
   return {
-    find: (variable, fallback) => findIn(get(), variable, fallback),
-    run: (variable, value, fn, a, b, c, d) =>
-      runIn(push(get(), variable, value), fn, a, b, c, d),
-    capture: get,
-    restore: (frame, fn, a, b, c, d) => runIn(frame, fn, a, b, c, d),
+    find: (variable, fallback) => findIn(current(), variable, fallback),
+    run: (variable, value, fn, a, b, c, d) => {
+      const previous = current(), head = push(previous, variable, value);
+      try {
+        return enter(previous, head, fn, a, b, c, d);
+      } catch (error) {
+        if (lost !== undefined) recover(previous, head);
+        throw error;
+      }
+    },
+    capture: current,
+    restore: (frame, fn, a, b, c, d) => enter(current(), frame, fn, a, b, c, d),
   };
 }
 
@@ -65,6 +118,7 @@ interface NativeVariable {
 }
 interface AsyncLocalStorageLike {
   getStore(): Frame | undefined;
+  enterWith(store: Frame | undefined): void;
   run<R, A extends unknown[]>(
     store: Frame | undefined,
     fn: (...args: A) => R,
@@ -114,6 +168,7 @@ function findStorage(): [ContextBackend, Storage] {
       slotStorage(
         () => slot.getStore(),
         (head, fn, a, b, c, d) => slot.run(head, fn, a, b, c, d),
+        (head) => slot.enterWith(head),
       ),
     ];
   }

@@ -68,6 +68,24 @@ const roots: ChildList = { first: undefined, last: undefined };
 let syncDepth = 0;
 const MAX_SYNC_DEPTH = 64;
 
+/**
+ * Whether the stack has room for a scope's exit and a group's settle (a
+ * few dozen frames). Asked only when a body threw synchronously, the one
+ * way a body can end right at the end of the stack: a body that overflowed
+ * it throws its `RangeError` there (rule 19).
+ */
+function hasHeadroom(): boolean {
+  try {
+    return probe(HEADROOM) === HEADROOM;
+  } catch {
+    return false;
+  }
+}
+const HEADROOM = 200;
+function probe(depth: number): number {
+  return depth === 0 ? 0 : probe(depth - 1) + 1;
+}
+
 /** Options for {@linkcode CancelScope}. */
 export interface CancelScopeOptions {
   /**
@@ -438,6 +456,38 @@ export class CancelScope {
       );
     }
     this.#state = "active";
+    this.#settle = settle;
+    try {
+      return this.#enter(parent, clock, fn);
+    } catch (error) {
+      // Rule 19: `#enter` failed at the end of the stack and its own
+      // recovery had no room either; one frame up, try again.
+      try {
+        return this.#enterFailed(error);
+      } catch (again) {
+        // Still no room. Leave the tree with one frame fewer. A task whose
+        // outcome is already on its way is done with; otherwise `settle`
+        // is dropped, never to be called, and the throw tells the caller
+        // the task never ran (`runTask`).
+        try {
+          this.#exit();
+        } catch {
+          // Nothing more can be done at this depth.
+        }
+        if (settle !== undefined && this.#settle === undefined) {
+          return resolvedUndefined;
+        }
+        this.#settle = undefined;
+        throw again;
+      }
+    }
+  }
+
+  #enter<T>(
+    parent: CancelScope | undefined,
+    clock: Clock | undefined,
+    fn: (scope: CancelScope) => T | Promise<T>,
+  ): Promise<T | undefined> {
     try {
       // Code that escaped its scope (a promise nobody awaited) still has
       // the exited scope as its current one. A scope it opens must not hang
@@ -455,7 +505,6 @@ export class CancelScope {
         this.#deadline = this.#clock.now() + this.#timeout;
         this.#timeout = undefined;
       }
-      this.#settle = settle;
       this.#deadlineChanged();
       this.#link(parent);
       return currentScope_.run(this, CancelScope.#runBody, this, fn);
@@ -474,11 +523,13 @@ export class CancelScope {
    * on: to `settle` (on a fresh stack) for a task, or as the rejection.
    */
   #enterFailed<T>(error: unknown): Promise<T | undefined> {
-    const settle = this.#settle;
-    this.#settle = undefined;
+    // May run twice (see `#start`): `settle` is let go only once it is
+    // sure to be called.
     this.#exit();
+    const settle = this.#settle;
     if (settle === undefined) return Promise.reject(error);
     promiseThen.call(resolvedUndefined, () => settle(this, true, error));
+    this.#settle = undefined;
     return resolvedUndefined;
   }
 
@@ -519,6 +570,7 @@ export class CancelScope {
       result = fn(scope);
     } catch (error) {
       syncDepth--;
+      if (!hasHeadroom()) return scope.#concludeLater(true, error);
       return scope.#exitWith(true, error);
     }
     syncDepth--;
@@ -574,11 +626,23 @@ export class CancelScope {
     try {
       value = this.#conclude(failed, outcome);
     } catch (error) {
+      // Rule 19: a body that ended at the very end of the stack leaves our
+      // bookkeeping no room; if it overflowed before the scope left the
+      // tree, conclude again on a fresh stack, with the body's own outcome.
+      if (this.#state !== "exited") return this.#concludeLater(failed, outcome);
       return Promise.reject(error);
     }
     return value === undefined
       ? resolvedUndefined
       : Promise.resolve(value as T);
+  }
+
+  /** `#conclude` a microtask later, on a fresh stack. */
+  #concludeLater<T>(failed: boolean, outcome: unknown): Promise<T | undefined> {
+    return promiseThen.call(
+      resolvedUndefined,
+      () => this.#conclude(failed, outcome),
+    ) as Promise<T | undefined>;
   }
 
   /**
@@ -663,13 +727,18 @@ export class CancelScope {
     this.#previousSibling = this.#nextSibling = this.#parent = undefined;
   }
 
+  /**
+   * Leaves the tree and the deadline queue. Each step may be done again
+   * (`#exitWith` retries after a stack overflow), so the state changes
+   * last.
+   */
   #exit(): void {
-    this.#state = "exited";
     this.#waiters = undefined;
     this.#unlink();
     if (this.#deadlineEntry !== undefined) {
       this.#clock.unschedule(this.#deadlineEntry);
     }
+    this.#state = "exited";
   }
 
   // ---------------------------------------------------------------------

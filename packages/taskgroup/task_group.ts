@@ -456,7 +456,13 @@ export class TaskGroup {
 
   #launch<R>(task: Task<R>, fn: (scope: CancelScope) => R | Promise<R>): void {
     this.#active++;
-    runTask(task.scope, this.#scope, fn, this.#settleTask);
+    try {
+      runTask(task.scope, this.#scope, fn, this.#settleTask);
+    } catch (error) {
+      // Rule 19: the task could not even start at the end of the stack,
+      // and will never settle by itself: it fails with the overflow.
+      this.#settle(task, true, error);
+    }
   }
 
   /** One callback for every task of the group (no closure per task). */
