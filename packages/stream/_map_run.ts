@@ -99,7 +99,9 @@ class MapRun<T, R> {
   consumerWake: (() => void) | undefined = undefined;
   /** The waiting `next()` itself: a second concurrent call queues on it. */
   waiting: Promise<IteratorResult<R>> | undefined = undefined;
-  /** Workers waiting for room in the ring, oldest first. */
+  /** Items taken and not yet mapped (or read, from an async source). */
+  inFlight = 0;
+  /** Workers waiting for room in the ring. */
   readonly roomWaiters: (() => void)[] = [];
   /** Resolves the group's body once every worker ended. */
   workersEnded: (() => void) | undefined = undefined;
@@ -207,10 +209,12 @@ class MapRun<T, R> {
           continue;
         }
         const index = this.taken++;
+        this.inFlight++;
         const step = source.sync
           ? source.next() as IteratorResult<T>
           : await source.next();
         if (step.done) {
+          this.inFlight--;
           if (index < this.total) this.total = index;
           this.#wakeAllRoom();
           this.wakeConsumer();
@@ -221,6 +225,8 @@ class MapRun<T, R> {
           this.spawnWorker();
         }
         const result = await fn(step.value, index);
+        // (A failure skips this count: the group halts, nothing reads it.)
+        this.inFlight--;
         if (ordered) {
           const slot = index % window;
           this.slots[slot] = result;
@@ -256,7 +262,7 @@ class MapRun<T, R> {
    * taken out of the ring; `undefined` otherwise. A slot is then free:
    * one waiting worker may take the next item.
    */
-  takeReady(): { value: R } | undefined {
+  takeReady(): IteratorResult<R> | undefined {
     if (this.halted !== undefined) return undefined;
     const { window } = this.plan;
     let value: R;
@@ -275,9 +281,28 @@ class MapRun<T, R> {
       this.count--;
     }
     this.emitted++;
-    const room = this.roomWaiters.shift();
-    if (room !== undefined) room();
-    return { value };
+    // A slot is free. Each item in flight takes one as it finishes (its
+    // worker loops on without waiting), so while the consumer has results
+    // to take, a waiting worker is woken only for the room beyond those:
+    // a consumer slower than the workers (the ring full) then costs no
+    // wake-up per item. When it runs out, `fillRoom` wakes the rest.
+    const waiters = this.roomWaiters;
+    if (
+      waiters.length > 0 &&
+      window - (this.taken - this.emitted) > this.inFlight
+    ) waiters.pop()!();
+    return { done: false, value };
+  }
+
+  /**
+   * The consumer is about to wait: wake a waiting worker for each free
+   * slot, so that `limit` calls run again (a consumer that was slow must
+   * not leave fewer running once it catches up).
+   */
+  fillRoom(): void {
+    const waiters = this.roomWaiters;
+    let room = this.plan.window - (this.taken - this.emitted);
+    while (room-- > 0 && waiters.length > 0) waiters.pop()!();
   }
 
   /**
@@ -367,9 +392,10 @@ export class MapIterator<T, R> implements StreamIterator<R> {
     if (cancelled !== undefined) return this.#waitFailed(cancelled);
     const ready = run.takeReady();
     if (ready !== undefined) {
-      return Promise.resolve({ done: false, value: ready.value });
+      return Promise.resolve(ready);
     }
     if (run.ended) return this.#ended();
+    run.fillRoom();
     return this.#wait(scope);
   }
 

@@ -259,3 +259,27 @@ Deno.test("mapStream: fn runs in the producer's task and sees the context of the
     assert.deepEqual(seen, ["consumer 1", "consumer 2"]);
   });
 });
+
+Deno.test("mapStream: a consumer that was slow does not leave fewer than `limit` calls running once it catches up", async () => {
+  for (const ordered of [true, false]) {
+    await onClock(async () => {
+      let running = 0, mostLate = 0;
+      const source = Array.from({ length: 60 }, (_, i) => i);
+      let consumed = 0;
+      for await (
+        const _ of mapStream(source, async (i) => {
+          running++;
+          if (i >= 30) mostLate = Math.max(mostLate, running);
+          await sleep(10);
+          running--;
+          return i;
+        }, { limit: 4, ordered })
+      ) {
+        // Slow at first (the ring fills up and the workers wait), then
+        // faster than the calls: all four must run again.
+        if (++consumed < 10) await sleep(50);
+      }
+      assert.equal(mostLate, 4, `ordered: ${ordered}`);
+    });
+  }
+});
