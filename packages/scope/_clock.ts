@@ -176,39 +176,81 @@ export const realClock: Clock = new RealClock();
 
 /**
  * Schedules `callback` as a macrotask that runs after pending I/O and timers
- * get their turn: `setImmediate` where it exists (Deno, Node, Bun), else a
- * `MessageChannel` message (browsers), else `setTimeout(0)`. Returns a
- * function that cancels it.
+ * get their turn: `setImmediate` where it exists (Deno, Node, Bun; on Deno
+ * 2.1 from `node:timers`), else a `MessageChannel` message (browsers), else
+ * `setTimeout(0)`.
+ * Returns a function that cancels it.
  */
-export const queueMacrotask: (callback: () => void) => () => void = (() => {
-  const runtime = globalThis as {
-    setImmediate?: (fn: () => void) => unknown;
-    clearImmediate?: (handle: unknown) => void;
-  };
-  if (typeof runtime.setImmediate === "function") {
-    const set = runtime.setImmediate, clear = runtime.clearImmediate!;
+export const queueMacrotask: (callback: () => void) => () => void =
+  macrotaskQueue(globalThis as MacrotaskRuntime);
+
+/** The globals `macrotaskQueue` looks for. */
+export interface MacrotaskRuntime {
+  setImmediate?: (fn: () => void) => unknown;
+  clearImmediate?: (handle: unknown) => void;
+  MessageChannel?: typeof MessageChannel;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (handle: unknown) => void;
+  process?: { getBuiltinModule?: (name: string) => unknown };
+}
+
+/**
+ * `queueMacrotask` for a runtime with the given globals. Turns run in the
+ * order they were asked for (the mock clock's idle check relies on it):
+ * `setImmediate` and `setTimeout(0)` keep that order, and so do messages on
+ * one port, but messages on two ports have none. So the `MessageChannel`
+ * fallback posts every turn to one channel, kept open while a turn is
+ * pending (an open port keeps a program alive).
+ */
+export function macrotaskQueue(
+  runtime: MacrotaskRuntime,
+): (callback: () => void) => () => void {
+  // Deno 2.1 has no global `setImmediate`, and its MessagePort delivers a
+  // message already queued between the microtasks of the turn before, not
+  // after them; `node:timers` has a real one.
+  const timers = runtime.setImmediate === undefined
+    ? runtime.process?.getBuiltinModule?.("node:timers") as
+      | MacrotaskRuntime
+      | undefined
+    : runtime;
+  if (typeof timers?.setImmediate === "function") {
+    const set = timers.setImmediate, clear = timers.clearImmediate!;
     return (callback: () => void) => {
       const handle = set(callback);
       return () => clear(handle);
     };
   }
-  if (typeof MessageChannel === "function") {
+  const Channel = runtime.MessageChannel;
+  if (typeof Channel === "function") {
+    let channel: MessageChannel | undefined;
+    const turns: { callback: (() => void) | undefined }[] = [];
+    let next = 0;
+    const runNext = () => {
+      const turn = turns[next++]!;
+      if (next === turns.length) {
+        turns.length = next = 0;
+        channel!.port1.close();
+        channel!.port2.close();
+        channel = undefined;
+      }
+      turn.callback?.();
+    };
     return (callback: () => void) => {
-      const channel = new MessageChannel();
-      let live = true;
-      channel.port1.onmessage = () => {
-        channel.port1.close();
-        if (live) callback();
-      };
+      if (channel === undefined) {
+        channel = new Channel();
+        channel.port1.onmessage = runNext;
+      }
+      const turn: { callback: (() => void) | undefined } = { callback };
+      turns.push(turn);
       channel.port2.postMessage(null);
       return () => {
-        live = false;
-        channel.port1.close();
+        turn.callback = undefined;
       };
     };
   }
+  const set = runtime.setTimeout!, clear = runtime.clearTimeout!;
   return (callback: () => void) => {
-    const handle = setTimeout(callback, 0);
-    return () => clearTimeout(handle);
+    const handle = set(callback, 0);
+    return () => clear(handle);
   };
-})();
+}

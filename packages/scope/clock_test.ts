@@ -2,7 +2,12 @@
 // Tests of the deadline queue every clock keeps (_clock.ts): an indexed
 // binary min-heap with one wake-up for the earliest deadline (rule 6).
 import assert from "node:assert/strict";
-import { Clock, type DeadlineEntry } from "./_clock.ts";
+import {
+  Clock,
+  type DeadlineEntry,
+  macrotaskQueue,
+  type MacrotaskRuntime,
+} from "./_clock.ts";
 
 /** A clock whose time the test sets, recording every wake-up it asks for. */
 class TestClock extends Clock {
@@ -160,4 +165,40 @@ Deno.test("Clock.expireDue() copes with expiry callbacks that change the queue",
   assert.equal(clock.pending, 1);
   assert.equal(clock.nextDeadline, 50);
   assert.equal(clock.wakes.at(-1), 50);
+});
+
+Deno.test("queueMacrotask without setImmediate (a browser): turns run in the order asked for, a cancelled one never runs, and no port stays open", async () => {
+  // Messages on two MessageChannels have no order between them: with a
+  // channel per turn, a mock clock's idle check could run before a
+  // checkpoint's turn asked for earlier, and jump time under a busy task.
+  const queue = macrotaskQueue({ MessageChannel });
+  for (let round = 0; round < 20; round++) {
+    const order: number[] = [];
+    const cancels = [];
+    for (let i = 0; i < 50; i++) cancels.push(queue(() => order.push(i)));
+    cancels[7]!();
+    await new Promise<void>((resolve) => queue(resolve));
+    const expected = Array.from({ length: 50 }, (_, i) => i).filter((i) =>
+      i !== 7
+    );
+    assert.deepEqual(order, expected);
+  }
+  // The test's resource sanitizer fails it if a port is left open.
+});
+
+Deno.test("queueMacrotask with node:timers' setImmediate or only setTimeout uses them, in order", async () => {
+  for (
+    const runtime of [
+      { process } as MacrotaskRuntime, // node:timers (Deno 2.1)
+      { setTimeout, clearTimeout } as MacrotaskRuntime,
+    ]
+  ) {
+    const queue = macrotaskQueue(runtime);
+    const order: number[] = [];
+    const cancel = queue(() => order.push(0));
+    queue(() => order.push(1));
+    cancel();
+    await new Promise<void>((resolve) => queue(resolve));
+    assert.deepEqual(order, [1]);
+  }
 });
