@@ -1,7 +1,14 @@
 // Copyright the corral authors. MIT license.
 // Tests of mapStream() (std's pooledMap, made structured).
 import assert from "node:assert/strict";
-import { Cancelled, sleep, sleepForever } from "@corral/scope";
+import {
+  Cancelled,
+  CancelScope,
+  moveOnAfter,
+  now,
+  sleep,
+  sleepForever,
+} from "@corral/scope";
 import { TaskGroupError } from "@corral/taskgroup";
 import { Variable } from "jsr:@corral/context@0.1.0";
 import { mapStream, produce } from "./mod.ts";
@@ -282,4 +289,113 @@ Deno.test("mapStream: a consumer that was slow does not leave fewer than `limit`
       assert.equal(mostLate, 4, `ordered: ${ordered}`);
     });
   }
+});
+
+Deno.test("mapStream: next() calls made without waiting get one result each, in order", async () => {
+  await onClock(async () => {
+    const iterator = mapStream([30, 10, 20], async (ms) => {
+      await sleep(ms);
+      return ms;
+    }, { limit: 3 })[Symbol.asyncIterator]();
+    const results = await Promise.all([
+      iterator.next(),
+      iterator.next(),
+      iterator.next(),
+      iterator.next(),
+    ]);
+    assert.deepEqual(results, [
+      { done: false, value: 30 },
+      { done: false, value: 10 },
+      { done: false, value: 20 },
+      { done: true, value: undefined },
+    ]);
+  });
+});
+
+Deno.test("mapStream: a next() waiting in a scope of its own is a checkpoint of that scope; its cancel ends the map", async () => {
+  await onClock(async () => {
+    let running = 0, closed = false;
+    function* source() {
+      try {
+        for (let i = 0;; i++) yield i;
+      } finally {
+        closed = true;
+      }
+    }
+    const iterator = mapStream(source(), async (i) => {
+      running++;
+      try {
+        if (i > 0) await sleepForever();
+        return i;
+      } finally {
+        running--;
+      }
+    }, { limit: 2 })[Symbol.asyncIterator]();
+    assert.deepEqual(await iterator.next(), { done: false, value: 0 });
+    // The wait for item 1 (forever) is cut at 10 ms by its own scope.
+    const start = now();
+    assert.equal(await moveOnAfter(10, () => iterator.next()), undefined);
+    assert.equal(now() - start, 10);
+    assert.equal(running, 0, "the calls in flight ended first");
+    assert.ok(closed, "the source was closed");
+    assert.deepEqual(await iterator.next(), { done: true, value: undefined });
+  });
+});
+
+Deno.test("mapStream: cancelling the consumer's scope while it waits ends the loop once the calls have ended", async () => {
+  for (const ordered of [true, false]) {
+    await onClock(async () => {
+      let running = 0;
+      const cancelled: unknown[] = [];
+      const scope = new CancelScope();
+      setTimeout(() => scope.cancel("enough"), 5);
+      const seen: number[] = [];
+      await scope.run(async () => {
+        for await (
+          const i of mapStream([0, 1, 2, 3], async (i) => {
+            running++;
+            try {
+              if (i > 0) await sleepForever();
+              return i;
+            } catch (error) {
+              cancelled.push(error);
+              throw error;
+            } finally {
+              running--;
+            }
+          }, { limit: 4, ordered })
+        ) seen.push(i);
+        assert.fail("the loop must not end normally");
+      });
+      assert.ok(scope.cancelCaught);
+      assert.deepEqual(seen, [0]);
+      assert.equal(running, 0);
+      assert.equal(cancelled.length, 3);
+      cancelled.forEach(assertCancelled);
+    });
+  }
+});
+
+Deno.test("mapStream: return() while a next() waits: that next() says done, the calls have ended", async () => {
+  await onClock(async () => {
+    let running = 0;
+    const iterator = mapStream([1, 2], async (i) => {
+      running++;
+      try {
+        await sleepForever();
+        return i;
+      } finally {
+        running--;
+      }
+    }, { limit: 2 })[Symbol.asyncIterator]();
+    const waiting = iterator.next();
+    await sleep(1);
+    assert.equal(running, 2);
+    assert.deepEqual(await iterator.return(), {
+      done: true,
+      value: undefined,
+    });
+    assert.equal(running, 0);
+    assert.deepEqual(await waiting, { done: true, value: undefined });
+  });
 });
