@@ -40,6 +40,22 @@ export function spin(ms: number, port?: MessagePort): number {
   return n;
 }
 
+/**
+ * Busy for `ms` with no checkpoint, counting its turns in `counter[0]`
+ * (shared memory): a test reads the count to see whether the thread really
+ * stopped, not only the call.
+ */
+export function spinCounting(
+  ms: number,
+  counter: Int32Array,
+  port: MessagePort,
+): number {
+  port.postMessage("started");
+  const end = performance.now() + ms;
+  while (performance.now() < end) Atomics.add(counter, 0, 1);
+  return Atomics.load(counter, 0);
+}
+
 /** Primes in [from, to): CPU work. */
 export function countPrimes(from: number, to: number): number {
   let count = 0;

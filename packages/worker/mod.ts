@@ -24,7 +24,7 @@
  * const work = new URL("./_test_work.ts", import.meta.url);
  * assert.equal(await runInWorker(work, "add", [20, 22]), 42);
  * // A busy loop with no checkpoint is terminated after the grace period.
- * const result = await moveOnAfter(20, () => runInWorker(work, "spin", [60_000], { grace: 10 }));
+ * const result = await moveOnAfter(20, () => runInWorker(work, "spin", [5_000], { grace: 10 }));
  * assert.equal(result, undefined);
  * ```
  *

@@ -74,7 +74,7 @@ Deno.test("runInWorker(): a loop with no checkpoint is terminated after the grac
   const scope = new CancelScope();
   try {
     const call = scope.run(() =>
-      runInWorker(work, "spin", [60_000, port], { transfer: [port], grace: 30 })
+      runInWorker(work, "spin", [5_000, port], { transfer: [port], grace: 30 })
     );
     assert.equal(await next(), "started");
     const cancelledAt = performance.now();
@@ -84,6 +84,40 @@ Deno.test("runInWorker(): a loop with no checkpoint is terminated after the grac
     // 30 ms grace + 20 ms (the benchmark measures it tightly); slack for a
     // machine shared by others.
     assert.ok(took < 30 + 200, `took ${took.toFixed(1)} ms`);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("runInWorker(): a busy worker's thread stops when it is terminated (not on Deno 2.9, see below)", async () => {
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const { port, next, close } = probe();
+  const scope = new CancelScope();
+  try {
+    const call = scope.run(() =>
+      runInWorker(work, "spinCounting", [2_000, counter, port], {
+        transfer: [port],
+        grace: 30,
+      })
+    );
+    assert.equal(await next(), "started");
+    scope.cancel();
+    assert.equal(await call, undefined);
+    // A thread that still runs keeps counting.
+    const at = Atomics.load(counter, 0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const moved = Atomics.load(counter, 0) !== at;
+    if (typeof Deno === "object" && Deno.version.deno.startsWith("2.")) {
+      // Deno 2.9's Worker.terminate() (the Web one and that of
+      // node:worker_threads alike) leaves a thread that is busy in a loop
+      // running until its loop ends or the process exits (denoland/deno
+      // PR #35657). The call returns and the worker is dropped, but the
+      // thread is not gone. This fails once Deno stops it: then drop this
+      // branch.
+      assert.ok(moved, "Deno now stops a busy worker: drop this exception");
+    } else {
+      assert.ok(!moved, "the terminated worker still runs");
+    }
   } finally {
     close();
   }

@@ -41,7 +41,7 @@ Deno.test("WorkerPool: a worker terminated by a cancel is replaced, not lost", a
       try {
         const scope = new CancelScope();
         const call = scope.run(() =>
-          pool.run("spin", [60_000, port], { transfer: [port] })
+          pool.run("spin", [5_000, port], { transfer: [port] })
         );
         assert.equal(await next(), "started");
         scope.cancel();
