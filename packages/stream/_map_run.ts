@@ -372,7 +372,10 @@ export class MapIterator<T, R> implements StreamIterator<R> {
     }
     if (++run.fastTakes === YIELD_EVERY) {
       run.fastTakes = 0;
-      return checkpoint().then(this.#again, this.#onWaitFailed);
+      // A wait like any other: a call made meanwhile goes after this one.
+      const waiting = checkpoint().then(this.#woken, this.#onWaitFailed);
+      run.waiting = waiting;
+      return waiting;
     }
     return this.#take();
   }

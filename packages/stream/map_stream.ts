@@ -27,9 +27,10 @@ import {
  */
 export interface MapStreamOptions {
   /**
-   * At most this many items are held at once: being mapped, or mapped and
-   * waiting for their turn to be yielded. A positive integer (required:
-   * the bound on memory is yours to choose).
+   * At most this many calls of `fn` at once, and (with the default
+   * `buffer` of 0) at most this many items held at once: being mapped, or
+   * mapped and waiting for their turn to be yielded. A positive integer
+   * (required: the bound on memory is yours to choose).
    */
   limit: number;
   /**
@@ -38,8 +39,9 @@ export interface MapStreamOptions {
    */
   ordered?: boolean;
   /**
-   * How many results may wait for the consumer beyond those `limit`
-   * holds, as `produce`'s `buffer`. @default {0}
+   * How many more items may be held beyond `limit`: mapped results
+   * waiting for the consumer, so that the calls can run ahead of a slow
+   * consumer. @default {0}
    */
   buffer?: number;
 }
@@ -49,9 +51,10 @@ export interface MapStreamOptions {
  * time, as a stream (std's `pooledMap`, made structured).
  *
  * - The source is pulled lazily: an item is taken only when fewer than
- *   `limit` are held (being mapped, or mapped and waiting for their turn),
- *   so memory is bounded by `limit` plus `buffer`, whatever the source's
- *   length; an endless source is fine.
+ *   `limit` are being mapped and fewer than `limit + buffer` are held
+ *   (being mapped, or mapped and waiting for their turn), so memory is
+ *   bounded by `limit` plus `buffer`, whatever the source's length; an
+ *   endless source is fine.
  * - Results come in input order, or as completed with `ordered: false`.
  * - At the first failure (of `fn` or of the source), no further item is
  *   pulled, the calls in flight are cancelled, and, once they have ended,
@@ -61,10 +64,13 @@ export interface MapStreamOptions {
  * - Leaving the loop cancels the calls in flight and closes the source
  *   (`return()`), and waits for both: nothing outlives the loop.
  *
- * The calls run in tasks of a group that lives inside the stream's
- * producer ({@linkcode produce}); `fn` is called in that task, so it may
- * use scopes, timeouts and task groups, and it sees the context variables
- * of the consumer's first `next()`.
+ * The calls run in at most `limit` worker tasks, started once each, of a
+ * group that lives in the stream's own task (a child of the consumer's
+ * scope, started at the first `next()`, as {@linkcode produce} does); `fn`
+ * is called in a worker task, so it may use scopes, timeouts and task
+ * groups, and it sees the context variables of the consumer's first
+ * `next()`. No task, scope or channel is made per item: the results wait
+ * in a ring of `limit + buffer` slots that `next()` reads directly.
  *
  * @typeParam T The items.
  * @typeParam R The results.

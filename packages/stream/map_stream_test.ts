@@ -399,3 +399,18 @@ Deno.test("mapStream: return() while a next() waits: that next() says done, the 
     assert.deepEqual(await waiting, { done: true, value: undefined });
   });
 });
+
+Deno.test("mapStream: many next() calls made at once keep their order, across the periodic checkpoints", async () => {
+  for (const ordered of [true, false]) {
+    await onClock(async () => {
+      const items = Array.from({ length: 200 }, (_, i) => i);
+      const iterator = mapStream(items, (i) => i, { limit: 8, ordered })
+        [Symbol.asyncIterator]();
+      const results = await Promise.all(items.map(() => iterator.next()));
+      const values = results.map((result) => result.value);
+      if (ordered) assert.deepEqual(values, items);
+      else assert.deepEqual([...values].sort((a, b) => a - b), items);
+      assert.deepEqual(await iterator.next(), { done: true, value: undefined });
+    });
+  }
+});
