@@ -12,6 +12,7 @@
  * deno run -A tools/bench/http.ts --in-process          # the wrappers alone
  * deno run -A tools/bench/http.ts --runtimes deno --load fetch
  * deno run -A tools/bench/http.ts --rounds 7 --duration 3000 --concurrency 64
+ * deno run -A tools/bench/http.ts --pin 0:1                # servers on CPU 0, load on 1
  * ```
  *
  * Each runtime's servers live in a process of their own
@@ -23,9 +24,12 @@
  * else is needed. Rounds alternate (Deno bare, Deno `handler()`, ..., Bun
  * bare, ...), so drift in the machine's speed hits all alike; each round
  * warms up for `--warmup` ms, then measures for `--duration` ms (whole
- * seconds with `wrk`). The report
- * gives the median of the rounds' requests per second and latencies. The
- * target: corral within 5% of bare on requests/s and p99.
+ * seconds with `wrk`). The table gives the median of the rounds' requests
+ * per second and latencies; each verdict takes the ratio to the baseline
+ * round by round (the two ran seconds apart) and gives the median of those
+ * ratios. The target: corral within 5% of bare on requests/s and p99. On a
+ * two-core machine, `--pin 0:1` keeps the servers on CPU 0 and the load on
+ * CPU 1 (`taskset`), so neither is moved mid-round.
  *
  * Deno runs with the workspace's `deno.json`, which turns the legacy abort
  * off (`"unstable": ["no-legacy-abort"]`); `handler()` reads
@@ -78,6 +82,8 @@ interface Options {
   json: boolean;
   runtimes: string[];
   load: "wrk" | "fetch";
+  /** CPUs for the servers and for the load, with `taskset` (`--pin 0:1`). */
+  pin?: [string, string];
 }
 
 function parseOptions(args: string[]): Options {
@@ -98,7 +104,15 @@ function parseOptions(args: string[]): Options {
     else if (arg === "--warmup") options.warmup = Number(args[++i]);
     else if (arg === "--concurrency") options.concurrency = Number(args[++i]);
     else if (arg === "--runtimes") options.runtimes = args[++i]!.split(",");
-    else if (arg === "--load") {
+    else if (arg === "--pin") {
+      const [server, load] = (args[++i] ?? "").split(":");
+      if (!server || !load) {
+        throw new TypeError(
+          "Cannot run benchmark: --pin takes <server cpus>:<load cpus>, e.g. 0:1",
+        );
+      }
+      options.pin = [server, load];
+    } else if (arg === "--load") {
       const load = args[++i];
       if (load !== "wrk" && load !== "fetch") {
         throw new TypeError(`Cannot run benchmark: --load is wrk or fetch`);
@@ -194,8 +208,9 @@ function seconds(ms: number): number {
 /** One round of `wrk`, after a warm-up run whose figures are dropped. */
 async function runWrk(url: string, options: Options): Promise<LoadResult> {
   const run = (ms: number) =>
-    new Deno.Command("wrk", {
+    new Deno.Command(options.pin ? "taskset" : "wrk", {
       args: [
+        ...(options.pin ? ["-c", options.pin[1], "wrk"] : []),
         "-t1",
         `-c${options.concurrency}`,
         `-d${seconds(ms)}s`, // wrk takes whole seconds
@@ -232,8 +247,9 @@ async function runFetchLoad(
   url: string,
   options: Options,
 ): Promise<LoadResult> {
-  const command = new Deno.Command(Deno.execPath(), {
+  const command = new Deno.Command(options.pin ? "taskset" : Deno.execPath(), {
     args: [
+      ...(options.pin ? ["-c", options.pin[1], Deno.execPath()] : []),
       "run",
       "--allow-net",
       import.meta.filename ?? new URL(import.meta.url).pathname,
@@ -260,7 +276,10 @@ interface Servers {
   drained: Promise<void>;
 }
 
-async function startServers(runtime: string): Promise<Servers> {
+async function startServers(
+  runtime: string,
+  options: Options,
+): Promise<Servers> {
   const [command, ...args] = runtime === "deno"
     ? [Deno.execPath(), "run", "--allow-all", SERVER]
     : [
@@ -276,8 +295,9 @@ async function startServers(runtime: string): Promise<Servers> {
       TSCONFIG,
       SERVER,
     ];
-  const child = new Deno.Command(command!, {
-    args,
+  const pinned = options.pin ? ["-c", options.pin[0], command!] : [];
+  const child = new Deno.Command(options.pin ? "taskset" : command!, {
+    args: [...pinned, ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -333,7 +353,7 @@ async function main(options: Options): Promise<void> {
   const results: Record<string, LoadResult[]> = {};
   try {
     for (const runtime of options.runtimes) {
-      running.push(await startServers(runtime));
+      running.push(await startServers(runtime, options));
     }
     for (let round = 0; round < options.rounds; round++) {
       for (const servers of running) {
@@ -379,16 +399,23 @@ async function main(options: Options): Promise<void> {
     COMPARISONS.map(([variant, baseline]) => {
       const ours = summary[`${runtime} ${variant}`]!;
       const theirs = summary[`${runtime} ${baseline}`]!;
+      // Paired: each round's ratio, from runs a few seconds apart, then
+      // the median; drift in the machine's speed between rounds cancels.
+      const paired = (measure: (r: LoadResult) => number) => {
+        const a = results[`${runtime} ${variant}`]!;
+        const b = results[`${runtime} ${baseline}`]!;
+        return median(a.map((r, i) => measure(r) / measure(b[i]!)));
+      };
+      const rpsRatio = paired((r) => r.rps), p99Ratio = paired((r) => r.p99);
       return {
         runtime,
         variant,
         baseline,
-        rpsRatio: ours.rps / theirs.rps,
-        p99Ratio: ours.p99 / theirs.p99,
-        cpuRatio: ours.cpuPerRequest / theirs.cpuPerRequest,
+        rpsRatio,
+        p99Ratio,
+        cpuRatio: paired((r) => r.cpuPerRequest!),
         cpuExtra: ours.cpuPerRequest - theirs.cpuPerRequest,
-        withinTarget: ours.rps >= (1 - TARGET) * theirs.rps &&
-          ours.p99 <= (1 + TARGET) * theirs.p99,
+        withinTarget: rpsRatio >= 1 - TARGET && p99Ratio <= 1 + TARGET,
       };
     })
   );
