@@ -22,10 +22,18 @@ export function countPrimes(from: number, to: number): number {
   return count;
 }
 
-/** Busy with no checkpoint until terminated; says when it started. */
-export function spin(port: MessagePort): never {
+/**
+ * Busy with no checkpoint for `ms`, counting its turns in `counter[0]`
+ * (shared memory, so the benchmark sees whether the thread really
+ * stopped); says when it started.
+ */
+export function spin(
+  port: MessagePort,
+  counter: Int32Array,
+  ms: number,
+): number {
   port.postMessage("started");
-  for (;;) {
-    // no checkpoint
-  }
+  const end = performance.now() + ms;
+  while (performance.now() < end) Atomics.add(counter, 0, 1);
+  return Atomics.load(counter, 0);
 }
