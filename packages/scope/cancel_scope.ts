@@ -47,6 +47,8 @@ const SOURCE_SHIFT = 6;
 const SOURCE_MASK = 3 << SOURCE_SHIFT;
 /** In a `ChildList` (its parent's, or the roots'): `#unlink` has work to do. */
 const LINKED = 256;
+/** Made with `timeout`, not yet run: `#deadline` holds the timeout. */
+const TIMEOUT_PENDING = 512;
 /** `#ownSource` by its number in `#flags` (0 for none). */
 const SOURCES: readonly (CancelSource | undefined)[] = [
   undefined,
@@ -215,9 +217,15 @@ export class CancelScope {
     this.#setFlag(SHIELD, value);
   }
   /** Absolute deadline on `#clock`; `Infinity` for none. */
+  /**
+   * The absolute deadline; until the scope runs, its relative timeout
+   * instead when `TIMEOUT_PENDING` is set (one field fewer per scope).
+   */
   #deadline: number;
-  /** Relative deadline, turned into `#deadline` on entry; then undefined. */
-  #timeout: number | undefined;
+  /** The deadline, `Infinity` while a timeout waits for `run()`. */
+  get #absoluteDeadline(): number {
+    return this.#flags & TIMEOUT_PENDING ? Infinity : this.#deadline;
+  }
 
   // --- Plumbing: this scope's place in the tree. ---
 
@@ -270,8 +278,13 @@ export class CancelScope {
    * `shield` is not a boolean.
    */
   constructor(options?: CancelScopeOptions) {
+    if (options === undefined) { // every unnamed task: nothing to check
+      this.#name = "";
+      this.#deadline = Infinity;
+      return;
+    }
     // Read field by field: no `{}` default to allocate on every scope.
-    if (options !== undefined) checkOptions("create scope", options);
+    checkOptions("create scope", options);
     const deadline = options?.deadline, timeout = options?.timeout;
     const shield = options?.shield === undefined ? false : options.shield;
     const name = checkName("create scope", options?.name);
@@ -288,8 +301,8 @@ export class CancelScope {
     }
     checkShield("create scope", shield);
     this.#name = name;
-    this.#deadline = deadline ?? Infinity;
-    this.#timeout = timeout;
+    this.#deadline = deadline ?? timeout ?? Infinity;
+    if (timeout !== undefined) this.#flags |= TIMEOUT_PENDING;
     this.#shield = shield;
   }
 
@@ -308,7 +321,7 @@ export class CancelScope {
   get cancelCalled(): boolean {
     if (
       !this.#cancelCalled && this.#state !== "exited" &&
-      this.#deadline !== Infinity &&
+      this.#absoluteDeadline !== Infinity &&
       this.#deadline <= internals.clockOf(this.#clockScope()).now()
     ) {
       this.#cancelWith("deadline", undefined);
@@ -338,11 +351,11 @@ export class CancelScope {
    * @throws {RangeError} When set to NaN.
    */
   get deadline(): number {
-    return this.#deadline;
+    return this.#absoluteDeadline;
   }
   set deadline(value: number) {
     checkDeadline(`set deadline of scope${label(this.#name)}`, value);
-    this.#timeout = undefined;
+    this.#flags &= ~TIMEOUT_PENDING;
     this.#deadline = value;
     if (this.#state === "active") this.#deadlineChanged();
   }
@@ -409,7 +422,7 @@ export class CancelScope {
   /** The state, as `CancelScope "name" (active, deadline in 1.50 s)`. */
   toString(): string {
     const parts: string[] = [this.#state];
-    if (this.#deadline !== Infinity && this.#state !== "exited") {
+    if (this.#absoluteDeadline !== Infinity && this.#state !== "exited") {
       const left = this.#deadline - internals.clockOf(this.#clockScope()).now();
       parts.push(
         left > 0
@@ -501,9 +514,9 @@ export class CancelScope {
       // Rule 6: a relative timeout counts from entry; a deadline already
       // past at entry cancels the scope before `fn` runs (own cause first,
       // as in Trio's __enter__, so it wins over an inherited reason).
-      if (this.#timeout !== undefined) {
-        this.#deadline = this.#clock.now() + this.#timeout;
-        this.#timeout = undefined;
+      if (this.#flags & TIMEOUT_PENDING) {
+        this.#flags &= ~TIMEOUT_PENDING;
+        this.#deadline = this.#clock.now() + this.#deadline;
       }
       this.#deadlineChanged();
       this.#link(parent);
