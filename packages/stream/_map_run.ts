@@ -47,6 +47,9 @@ const IDLE = 0, RUNNING = 1, ENDED = 2;
  */
 const YIELD_EVERY = 32;
 
+/** The end of an array. */
+const END: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
   value: undefined,
@@ -198,6 +201,7 @@ class MapRun<T, R> {
   readonly #worker = async (): Promise<void> => {
     const { fn, limit, window, ordered } = this.plan;
     const source = this.source!;
+    const array = source.array;
     try {
       for (;;) {
         if (this.halted !== undefined) throw this.halted;
@@ -210,21 +214,25 @@ class MapRun<T, R> {
         }
         const index = this.taken++;
         this.inFlight++;
-        const step = source.sync
+        // An array is read by index (`taken` counts its items).
+        const step = array !== undefined
+          ? (index < array.length ? undefined : END)
+          : source.sync
           ? source.next() as IteratorResult<T>
           : await source.next();
-        if (step.done) {
+        if (step !== undefined && step.done) {
           this.inFlight--;
           if (index < this.total) this.total = index;
           this.#wakeAllRoom();
           this.wakeConsumer();
           return;
         }
+        const value = step === undefined ? array![index]! : step.value;
         // One more worker while items may wait and the limit allows.
         if (this.workers < limit && this.taken < this.total) {
           this.spawnWorker();
         }
-        const result = await fn(step.value, index);
+        const result = await fn(value, index);
         // (A failure skips this count: the group halts, nothing reads it.)
         this.inFlight--;
         if (ordered) {

@@ -14,6 +14,14 @@ export interface Source<T> {
   /** True for a sync iterable: `next()` then never waits. */
   readonly sync: boolean;
   /**
+   * An array iterated by its built-in iterator: item `i` is `array[i]`
+   * while `i < array.length` (read at each step, as that iterator does),
+   * so a reader that counts may index it instead of calling `next()`,
+   * without a step object per item. The first index past the end ends
+   * it, as `next()` would.
+   */
+  readonly array?: readonly T[];
+  /**
    * The next item. Calls are served in order, one at a time, whoever
    * makes them.
    */
@@ -28,6 +36,14 @@ export interface Source<T> {
 
 function ignore(): void {}
 
+// The built-ins an array's iteration goes through, as this module found
+// them: an array whose iterator is these reads exactly as indexing does.
+const arrayValues = Array.prototype[Symbol.iterator];
+const arrayIteratorPrototype = Object.getPrototypeOf(
+  [][Symbol.iterator](),
+) as { next: unknown };
+const arrayIteratorNext = arrayIteratorPrototype.next;
+
 /** Opens `source`, checked before by `checkSource`. */
 export function openSource<T>(
   source: Iterable<T> | AsyncIterable<T>,
@@ -35,6 +51,26 @@ export function openSource<T>(
 ): Source<T> {
   let done = false;
   if (kind === "sync") {
+    if (
+      Array.isArray(source) &&
+      (source as unknown[])[Symbol.iterator] === arrayValues &&
+      arrayIteratorPrototype.next === arrayIteratorNext
+    ) {
+      const array = source as T[];
+      let index = 0;
+      return {
+        sync: true,
+        array,
+        next() {
+          if (done || index >= array.length) {
+            done = true;
+            return { done: true, value: undefined };
+          }
+          return { done: false, value: array[index++]! };
+        },
+        close: () => (done = true, undefined),
+      };
+    }
     const iterator = (source as Iterable<T>)[Symbol.iterator]();
     return {
       sync: true,

@@ -414,3 +414,25 @@ Deno.test("mapStream: many next() calls made at once keep their order, across th
     });
   }
 });
+
+Deno.test("mapStream: an array is read as its iterator reads it (items pushed while mapping count; its own iterator is used)", async () => {
+  await onClock(async () => {
+    const growing = [0, 1];
+    const seen = await collect(mapStream(growing, (i) => {
+      if (i < 4) growing.push(i + 2);
+      return i;
+    }, { limit: 1 }));
+    assert.deepEqual(seen, [0, 1, 2, 3, 4, 5]);
+
+    const custom = [1, 2, 3];
+    Object.defineProperty(custom, Symbol.iterator, {
+      value: function* () {
+        yield 10;
+      },
+    });
+    assert.deepEqual(
+      await collect(mapStream(custom, (n) => n, { limit: 2 })),
+      [10],
+    );
+  });
+});
