@@ -436,3 +436,32 @@ Deno.test("mapStream: an array is read as its iterator reads it (items pushed wh
     );
   });
 });
+
+Deno.test("mapStream: a loop over an endless source with a synchronous fn still lets timers run (rule 2)", async () => {
+  let fired = false;
+  const timer = setTimeout(() => fired = true, 1);
+  function* endless() {
+    for (let i = 0;; i++) yield i;
+  }
+  let count = 0;
+  for await (const _ of mapStream(endless(), (i) => i, { limit: 4 })) {
+    // Bounded, so that a loop that starves the timer fails, not hangs.
+    if (fired || ++count === 1_000_000) break;
+  }
+  clearTimeout(timer);
+  assert.ok(fired, `the timer did not run in ${count} items`);
+});
+
+Deno.test("mapStream: each iteration maps afresh; return() before the first next() starts nothing", async () => {
+  await onClock(async () => {
+    let calls = 0;
+    const stream = mapStream([1, 2, 3], (n) => (calls++, n * 2), { limit: 2 });
+    assert.deepEqual(await collect(stream), [2, 4, 6]);
+    assert.deepEqual(await collect(stream), [2, 4, 6]);
+    assert.equal(calls, 6);
+    const iterator = stream[Symbol.asyncIterator]();
+    assert.deepEqual(await iterator.return(), { done: true, value: undefined });
+    assert.deepEqual(await iterator.next(), { done: true, value: undefined });
+    assert.equal(calls, 6);
+  });
+});
