@@ -38,7 +38,11 @@ export async function workspaceImportMap(): Promise<
   for await (const entry of Deno.readDir(new URL("packages/", ROOT))) {
     if (!entry.isDirectory) continue;
     const dir = new URL(`packages/${entry.name}/`, ROOT);
-    let config: { name?: string; exports?: Record<string, string> | string };
+    let config: {
+      name?: string;
+      version?: string;
+      exports?: Record<string, string> | string;
+    };
     try {
       config = JSON.parse(await Deno.readTextFile(new URL("deno.json", dir)));
     } catch {
@@ -49,7 +53,13 @@ export async function workspaceImportMap(): Promise<
       ? { ".": config.exports }
       : config.exports ?? {};
     for (const [subpath, file] of Object.entries(exports)) {
-      imports[config.name + subpath.slice(1)] = new URL(file, dir).href;
+      const href = new URL(file, dir).href;
+      imports[config.name + subpath.slice(1)] = href;
+      // A test may name a sibling as published (`jsr:@corral/x@0.1.0`).
+      if (config.version !== undefined) {
+        imports[`jsr:${config.name}@${config.version}${subpath.slice(1)}`] =
+          href;
+      }
     }
   }
   return { imports };
