@@ -252,16 +252,25 @@ export const noWaiters: WaitQueue = new WaitQueue({}, "", "");
  */
 export function wait<T>(queue: WaitQueue, node: WaitNode): Promise<T> {
   const scope = node.scope;
-  const cancelled = cancellationOf(scope);
-  if (cancelled !== undefined) return Promise.reject(cancelled);
-  const waiting = new Promise<T>(capture as never);
-  node.resolve = capturedResolve;
-  capturedResolve = undefined;
-  queue.push(node);
-  // A deadline that passed since the check above is seen here: then
-  // `node.cancelled` has run, and the node left the queue again.
-  if (scope !== undefined) watchCancellation(scope, node);
-  return waiting;
+  try {
+    const cancelled = cancellationOf(scope);
+    if (cancelled !== undefined) return Promise.reject(cancelled);
+    const waiting = new Promise<T>(capture as never);
+    node.resolve = capturedResolve;
+    capturedResolve = undefined;
+    queue.push(node);
+    // A deadline that passed since the check above is seen here: then
+    // `node.cancelled` has run, and the node left the queue again.
+    if (scope !== undefined) watchCancellation(scope, node);
+    return waiting;
+  } catch (error) {
+    // A stack overflow at the edge (rule 19): the wait rejects, and leaves
+    // neither a waiter in the queue nor an observer on the scope.
+    node.resolve = capturedResolve = undefined;
+    node.queue?.remove(node);
+    unwatchCancellation(node);
+    return Promise.reject(error);
+  }
 }
 
 /**

@@ -4,8 +4,8 @@
  * (async-mutex), N tasks through a limit of 16 (p-limit, Effect's
  * `Semaphore.withPermits`, Effection), items through a channel at capacity
  * 0 and 64 (a hand-written queue of promise resolvers, Effect's `Queue`,
- * Effection's channel), and the heap cost of an idle channel and of a
- * blocked receive.
+ * Effection's channel), and the heap cost of an idle channel and of
+ * blocked waits (N in one scope, and N tasks blocked in a scope each).
  *
  * @module
  */
@@ -28,12 +28,14 @@ import {
 } from "../_harness.ts";
 import {
   CapacityLimiter,
+  Event,
   Lock,
   openChannel,
+  type Receiver,
   Semaphore,
 } from "../../../packages/sync/mod.ts";
 import { taskGroup } from "../../../packages/taskgroup/mod.ts";
-import { CancelScope } from "../../../packages/scope/mod.ts";
+import { CancelScope, sleepForever } from "../../../packages/scope/mod.ts";
 
 // ---------------------------------------------------------------------------
 // Uncontended acquire + release
@@ -337,6 +339,40 @@ const idleChannels: Readonly<Record<string, BlockedFn | undefined>> = {
   },
 };
 
+/**
+ * Waits started by `start(i)` in one scope, measured while blocked, then
+ * cancelled. `cancelAll` lets go of the promises: the harness's loop keeps
+ * the last round's handle in a stale register until the next round
+ * replaces it, and a round's worth of settled promises freed during the
+ * next measurement made it read ~57 bytes per waiter too low.
+ */
+async function blockedInOneScope(
+  n: number,
+  start: (i: number) => Promise<unknown>,
+): Promise<{ cancelAll(): Promise<unknown> }> {
+  const scope = new CancelScope();
+  const keep: Promise<unknown>[] = [];
+  const line = startLine(1);
+  let finish!: () => void;
+  const done = scope.run(async () => {
+    for (let i = 0; i < n; i++) keep.push(start(i));
+    line.arrive();
+    await new Promise<void>((resolve) => (finish = resolve));
+  });
+  await line.all;
+  return {
+    async cancelAll() {
+      // Handled only now, so that the measurement holds no handler.
+      const settled = Promise.allSettled(keep);
+      scope.cancel();
+      await settled;
+      finish();
+      await done;
+      return drop(keep);
+    },
+  };
+}
+
 const blockedReceives: Readonly<Record<string, BlockedFn | undefined>> = {
   resolvers(n) {
     const channel = new ResolverChannel<number>(0);
@@ -345,33 +381,79 @@ const blockedReceives: Readonly<Record<string, BlockedFn | undefined>> = {
     return Promise.resolve({
       async cancelAll() {
         for (let i = 0; i < n; i++) await channel.send(i);
-        return keep.length;
+        return drop(keep);
       },
     });
   },
-  async corral(n) {
+  corral(n) {
     const [, receiver] = openChannel<number>(0);
-    const scope = new CancelScope();
-    const keep: Promise<number>[] = [];
-    const line = startLine(1);
-    let finish!: () => void;
-    const done = scope.run(async () => {
-      for (let i = 0; i < n; i++) keep.push(receiver.receive());
-      line.arrive();
-      await new Promise<void>((resolve) => (finish = resolve));
+    return blockedInOneScope(n, () => receiver.receive());
+  },
+};
+
+/** Every kind of blocked wait, N of them in one scope. */
+const blockedWaits: Readonly<Record<string, BlockedFn | undefined>> = {
+  resolvers: blockedReceives.resolvers,
+  receive: blockedReceives.corral,
+  send(n) {
+    const [sender] = openChannel<number>(0);
+    return blockedInOneScope(n, (i) => sender.send(i));
+  },
+  semaphore(n) {
+    const semaphore = new Semaphore(0);
+    return blockedInOneScope(n, () => semaphore.acquire());
+  },
+  limiter(n) {
+    // One borrower holds the only token; N more queue (a number each).
+    const limiter = new CapacityLimiter(1);
+    limiter.tryAcquire(-1);
+    return blockedInOneScope(n, (i) => limiter.acquire(i));
+  },
+  event(n) {
+    const event = new Event();
+    return blockedInOneScope(n, () => event.wait());
+  },
+};
+
+/**
+ * N tasks each blocked on one wait in its own scope, the usual shape
+ * (a lock's waiters are different tasks by definition): against tasks
+ * blocked in `sleepForever()`, the difference is what the wait costs,
+ * the scope's share of the cancellation registration included.
+ */
+function blockedTasks(
+  block: (lock: Lock, receiver: Receiver<number>) => Promise<unknown>,
+): BlockedFn {
+  return async (n) => {
+    const lock = new Lock();
+    const [sender, receiver] = openChannel<number>(0);
+    const line = startLine(n);
+    let cancel!: () => void;
+    const done = taskGroup(async (group) => {
+      cancel = () => group.cancel();
+      await lock.acquire();
+      for (let i = 0; i < n; i++) {
+        group.spawn(async () => {
+          line.arrive();
+          await block(lock, receiver);
+        });
+      }
     });
     await line.all;
     return {
-      async cancelAll() {
-        // Handled only now, so that the measurement holds no handler.
-        const settled = Promise.allSettled(keep);
-        scope.cancel();
-        await settled;
-        finish();
-        return await done;
+      cancelAll: async () => {
+        cancel();
+        await done;
+        return sender;
       },
     };
-  },
+  };
+}
+
+const blockedTaskWaits: Readonly<Record<string, BlockedFn | undefined>> = {
+  sleepForever: blockedTasks(() => sleepForever()),
+  lock: blockedTasks((lock) => lock.acquire()),
+  receive: blockedTasks((_, receiver) => receiver.receive()),
 };
 
 export const benchmarks: readonly Benchmark[] = [
@@ -469,6 +551,35 @@ export const benchmarks: readonly Benchmark[] = [
       corral: "`receiver.receive()` inside a scope: cancellable, O(1) removal",
     },
     implementations: blockedReceives,
+  },
+  {
+    kind: "memory",
+    name: "memory/blocked-wait",
+    title: "heap bytes per blocked wait of each kind, N in one scope",
+    baseline: "resolvers",
+    sizes: [100_000],
+    legend: {
+      resolvers: "a pending promise and its resolver in an array",
+      receive: "`receiver.receive()` on `openChannel(0)`",
+      send: "`sender.send(i)` on `openChannel(0)`",
+      semaphore: "`acquire()` of a `Semaphore(0)`",
+      limiter: "`acquire(i)` of a `CapacityLimiter(1)` whose token is lent",
+      event: "`wait()` of an `Event` never set",
+    },
+    implementations: blockedWaits,
+  },
+  {
+    kind: "memory",
+    name: "memory/blocked-task",
+    title: "heap bytes per task blocked in its own scope, N tasks of a group",
+    baseline: "sleepForever",
+    sizes: [100_000],
+    legend: {
+      sleepForever: "`sleepForever()`: the scope's own wait, the floor",
+      lock: "`lock.acquire()` of a held `Lock`",
+      receive: "`receiver.receive()` on `openChannel(0)`",
+    },
+    implementations: blockedTaskWaits,
   },
 ];
 
