@@ -179,7 +179,21 @@ export function prepare(
   }
 }
 
-/** Sends the call and waits for its outcome, under the rule above. */
+/**
+ * Who lent the worker of a call (a pool), told when the call is over, and
+ * before its caller resumes: it takes the worker back (or terminates it:
+ * then the returned promise waits for that) and returns `borrower`'s
+ * token.
+ */
+export interface Lender {
+  giveBack(worker: WorkerHandle, borrower: object): Promise<void> | undefined;
+}
+
+/**
+ * Sends the call and waits for its outcome, under the rule above; then
+ * gives the worker back to `lender`, if any (one async frame for the
+ * pool's calls, not two: this is the hot path).
+ */
 export async function perform<T>(
   action: string,
   module: string,
@@ -187,6 +201,8 @@ export async function perform<T>(
   message: Call,
   transfer: Transferable[],
   grace: number,
+  lender?: Lender,
+  borrower?: object,
 ): Promise<T> {
   const scope = currentScope();
   let ours: Cancelled | undefined;
@@ -218,7 +234,14 @@ export async function perform<T>(
   } finally {
     dispose?.();
     if (timer !== undefined) clearTimeout(timer);
+    if (lender !== undefined) {
+      const terminating = lender.giveBack(handle, borrower!);
+      if (terminating !== undefined) await terminating;
+    }
   }
+  // A primitive came back bare: the value (never an array, which comes in
+  // a tuple).
+  if (!Array.isArray(outcome)) return outcome as T;
   switch (outcome[0]) {
     case VALUE:
       return outcome[2] as T;

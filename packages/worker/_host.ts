@@ -13,7 +13,7 @@
  * @module
  */
 import { Snapshot } from "@corral/context";
-import { EXIT, type Reply, VALUE } from "./_protocol.ts";
+import { EXIT, type Reply } from "./_protocol.ts";
 
 /**
  * The context this module was loaded in (none): where workers are started
@@ -30,8 +30,15 @@ export const outside: Snapshot = new Snapshot();
 /** Outcome kinds of this side only, after those of `Reply`. */
 export const CRASH = 4, TERMINATED = 5;
 
-/** How a call ended, as the caller sees it. */
+/**
+ * How a call ended, as the caller sees it: a primitive is the value of
+ * the call, sent bare (see `isBare` in `_protocol.ts`); a tuple says more.
+ */
 export type Outcome =
+  | string
+  | number
+  | boolean
+  | null
   | Reply
   | [kind: typeof CRASH, id: -1, error: unknown]
   | [kind: typeof TERMINATED, id: -1];
@@ -171,10 +178,10 @@ export class WorkerHandle {
     if (this.alive) this.#post(message, []);
   }
 
-  #settle(reply: Reply | string | number | boolean | null | undefined): void {
-    // A bare primitive is the value of the call running (`isBare`).
-    if (!Array.isArray(reply)) reply = [VALUE, -1, reply];
-    else if (reply[0] === EXIT) {
+  #settle(reply: Outcome): void {
+    // A bare primitive is the value of the call running (`isBare`): it is
+    // passed on as it is, no tuple made for it.
+    if (Array.isArray(reply) && reply[0] === EXIT) {
       this.#die(reply);
       return;
     }

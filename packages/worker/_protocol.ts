@@ -51,7 +51,7 @@ export type Call = [
  * - a call whose module the worker already has, with no context variables
  *   and no transfer, and whose arguments are all JSON-safe primitives
  *   (finite numbers other than -0, strings, booleans, null) goes as one
- *   string, `JSON.stringify([id, name, timeout, ...args])` (an `fib(30)`,
+ *   string, `JSON.stringify([id, name, timeout, args])` (an `fib(30)`,
  *   a `countPrimes(0, 1e6)`, a `hash(text)`: the common small call);
  * - a result that is a primitive goes back bare: a worker runs one call at
  *   a time, so its caller knows which call it answers.
@@ -70,18 +70,14 @@ export function shortCall(call: Call): string | undefined {
       return undefined;
     }
   }
-  return JSON.stringify([call[1], call[2], call[4], ...args]);
+  return JSON.stringify([call[1], call[2], call[4], args]);
 }
 
 /** The call a short form stands for. */
 export function longCall(text: string): Call {
-  const [id, name, timeout, ...args] = JSON.parse(text) as [
-    number,
-    string,
-    number,
-    ...unknown[],
-  ];
-  return [CALL, id, name, args, timeout, undefined, ""];
+  // Read by index: a destructuring with a rest element walks an iterator.
+  const short = JSON.parse(text) as [number, string, number, unknown[]];
+  return [CALL, short[0], short[1], short[3], short[2], undefined, ""];
 }
 
 /**

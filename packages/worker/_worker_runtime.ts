@@ -52,7 +52,25 @@ let namesOf = "";
 let lastModule = "";
 
 function receive(message: Call | Cancel | string): void {
-  if (typeof message === "string") message = longCall(message);
+  if (typeof message === "string") {
+    // The short form (see `shortCall`): the module of the previous call,
+    // no context. Read by index; no `Call` tuple is made for it.
+    const short = JSON.parse(message) as [number, string, number, unknown[]];
+    const namespace = loaded.get(lastModule);
+    if (namespace !== undefined) {
+      void perform(
+        short[0],
+        short[1],
+        short[3],
+        short[2],
+        undefined,
+        lastModule,
+        namespace,
+      );
+      return;
+    }
+    message = longCall(message);
+  }
   if (message[0] === CANCEL) {
     const call = running.get(message[1]);
     if (call === undefined) return; // already answered
@@ -62,9 +80,10 @@ function receive(message: Call | Cancel | string): void {
   }
   if (message[6] !== "") lastModule = message[6];
   const module = lastModule;
+  const [, id, name, args, timeout, context] = message;
   const namespace = loaded.get(module);
   if (namespace !== undefined) {
-    void perform(message, module, namespace);
+    void perform(id, name, args, timeout, context, module, namespace);
     return;
   }
   let promise = loading.get(module);
@@ -76,17 +95,20 @@ function receive(message: Call | Cancel | string): void {
     loading.set(module, promise);
   }
   promise.then(
-    (namespace) => perform(message, module, namespace),
-    (error: unknown) => answer(message, [ERROR, message[1], ...wrap(error)]),
+    (namespace) => perform(id, name, args, timeout, context, module, namespace),
+    (error: unknown) => answer(id, name, [ERROR, id, ...wrap(error)]),
   );
 }
 
 async function perform(
-  call: Call,
+  id: number,
+  name: string,
+  args: unknown[],
+  timeout: number,
+  context: Call[5],
   module: string,
   namespace: Record<string, unknown>,
 ): Promise<void> {
-  const [, id, name, args, timeout, context] = call;
   if (module !== namesOf) {
     names.clear();
     namesOf = module;
@@ -110,16 +132,19 @@ async function perform(
         `Cannot run in worker: export "${name}" of ${module} is not a function in the worker`,
       );
     }
-    let body = () => scope.run(() => fn(...args));
-    if (context !== undefined) {
+    let value: unknown;
+    if (context === undefined) {
+      value = await scope.run(() => fn(...args));
+    } else {
+      let body = () => scope.run(() => fn(...args));
       for (const [key, value] of context) {
         const variable = registry.get(key);
         if (variable === undefined) continue; // nobody here can read it
         const inner = body;
         body = () => variable.run(value, inner);
       }
+      value = await body();
     }
-    let value = await body();
     if (scope.cancelCaught) {
       if (entry.byCaller) reply = [CANCELLED, id, "caller"];
       else if (scope.reason?.source === "deadline") {
@@ -129,6 +154,11 @@ async function perform(
       if (isTransferring(value)) {
         transfer = value.list;
         value = value.value;
+      } else if (isBare(value)) {
+        // The hot path: a primitive goes back bare, no tuple made.
+        running.delete(id);
+        answerBare(id, name, value);
+        return;
       }
       reply = [VALUE, id, value];
     }
@@ -136,7 +166,7 @@ async function perform(
     reply = [ERROR, id, ...wrap(error)];
   }
   running.delete(id);
-  answer(call, reply, transfer);
+  answer(id, name, reply, transfer);
 }
 
 function wrap(error: unknown): [unknown, boolean] {
@@ -144,18 +174,37 @@ function wrap(error: unknown): [unknown, boolean] {
   return [value, wrapped];
 }
 
-function answer(call: Call, reply: Reply, transfer?: Transferable[]): void {
+function answerBare(id: number, name: string, value: unknown): void {
+  try {
+    post(value as never);
+  } catch (error) {
+    cannotReturn(id, name, error);
+  }
+}
+
+function answer(
+  id: number,
+  name: string,
+  reply: Reply,
+  transfer?: Transferable[],
+): void {
   try {
     if (reply[0] === VALUE && transfer === undefined && isBare(reply[2])) {
       post(reply[2] as never);
     } else post(reply, transfer);
   } catch (error) {
-    // The result cannot be cloned (a function, a class instance with
-    // private state): an error of the call, said plainly.
-    const failure = new TypeError(
-      `Cannot return from worker: the result of ${call[2]}() cannot be cloned`,
-      { cause: error },
-    );
-    post([ERROR, call[1], ...wrap(failure)]);
+    cannotReturn(id, name, error);
   }
+}
+
+/**
+ * The result cannot be cloned (a function, a class instance with private
+ * state): an error of the call, said plainly.
+ */
+function cannotReturn(id: number, name: string, error: unknown): void {
+  const failure = new TypeError(
+    `Cannot return from worker: the result of ${name}() cannot be cloned`,
+    { cause: error },
+  );
+  post([ERROR, id, ...wrap(failure)]);
 }

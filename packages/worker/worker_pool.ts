@@ -9,12 +9,13 @@ import { CapacityLimiter } from "@corral/sync";
 import {
   callMessage,
   checkExport,
+  type Lender,
   perform,
   prepare,
   startWorker,
 } from "./_call.ts";
 import type { WorkerHandle } from "./_host.ts";
-import { callName } from "./_protocol.ts";
+import { type Call, callName } from "./_protocol.ts";
 import {
   checkArgs,
   checkExportName,
@@ -90,6 +91,10 @@ export class WorkerPool {
   /** Every worker started and not yet terminated, busy or idle. */
   readonly #workers = new Set<WorkerHandle>();
   #state: "new" | "open" | "closed" = "new";
+  /** `run in worker pool "cpu"`, made once: every message starts with it. */
+  readonly #action: string;
+  /** Scope names by export (`worker: work.ts#sum`), made once each. */
+  readonly #scopeNames = new Map<string, string>();
 
   /**
    * Makes a pool; starts nothing (see {@linkcode WorkerPool.open}).
@@ -112,6 +117,7 @@ export class WorkerPool {
     this.#grace = checkGrace(more, options.grace);
     this.#name = name;
     this.#limiter = new CapacityLimiter(this.#size, { name });
+    this.#action = `run in worker pool${label(name)}`;
   }
 
   /** The pool's name. */
@@ -212,7 +218,7 @@ export class WorkerPool {
     args: unknown[],
     options?: RunInWorkerOptions,
   ): Promise<Awaited<T>> {
-    const action = `run in worker pool${label(this.#name)}`;
+    const action = this.#action;
     const name = checkExportName(action, exportName);
     checkArgs(action, args);
     checkOptions(action, options);
@@ -231,13 +237,53 @@ export class WorkerPool {
     }
     const pending = cancellationOf(currentScope());
     if (pending !== undefined) return Promise.reject(pending);
-    const scope = new CancelScope({ name: callName(this.#module, name) });
+    let scopeName = this.#scopeNames.get(name);
+    if (scopeName === undefined) {
+      scopeName = callName(this.#module, name);
+      this.#scopeNames.set(name, scopeName);
+    }
+    const scope = new CancelScope({ name: scopeName });
     return scope.run(() =>
       this.#run<Awaited<T>>(action, name, args, transfer, grace)
     ) as Promise<Awaited<T>>;
   }
 
-  async #run<T>(
+  #run<T>(
+    action: string,
+    name: string,
+    args: unknown[],
+    transfer: Transferable[],
+    grace: number,
+  ): Promise<T> {
+    // The hot path: the export is checked, a worker is idle and a token is
+    // free with nobody in line. The token is taken with `tryAcquire`, not
+    // the `acquire` checkpoint: the cancellation check is done (in `run`),
+    // and the call yields to the event loop anyway, since it waits for the
+    // worker's answer. A token is free whenever a worker is idle, so
+    // `tryAcquire` fails only when others wait in line (first come, first
+    // served: then this call waits too).
+    if (
+      this.#idle.length > 0 &&
+      checkExport(action, this.#module, name) === undefined
+    ) {
+      const borrower = {};
+      if (this.#limiter.tryAcquire(borrower)) {
+        const worker = this.#idle.pop()!;
+        return this.#perform<T>(
+          action,
+          worker,
+          borrower,
+          callMessage(this.#module, name, args, worker),
+          transfer,
+          grace,
+        );
+      }
+    }
+    return this.#wait<T>(action, name, args, transfer, grace);
+  }
+
+  /** `#run` when the call must wait: for the module, a token or a worker. */
+  async #wait<T>(
     action: string,
     name: string,
     args: unknown[],
@@ -251,39 +297,81 @@ export class WorkerPool {
     const borrower = {};
     await this.#limiter.acquire(borrower);
     let worker: WorkerHandle | undefined;
+    let message: Call;
     try {
       if (this.#state !== "open") {
         throw new Error(`Cannot ${action}: the pool closed while it waited`);
       }
       worker = this.#idle.pop();
-      let message = callMessage(this.#module, name, args, worker);
+      message = callMessage(this.#module, name, args, worker);
       if (worker === undefined) {
         // Clone first: a message that cannot be cloned must not start a
         // worker.
         ({ message, transfer } = prepare(action, message, transfer));
-        worker = await startWorker(action);
+        const started = await startWorker(action);
         if (this.#state !== "open") {
-          await worker.terminate();
+          await started.terminate();
           throw new Error(`Cannot ${action}: the pool closed while it waited`);
         }
-        this.#workers.add(worker);
+        this.#workers.add(started);
+        worker = started;
       }
-      return await perform<T>(
-        action,
-        this.#module,
-        worker,
-        message,
-        transfer,
-        grace,
-      );
-    } finally {
-      if (worker !== undefined) {
-        if (worker.alive && this.#state === "open") this.#idle.push(worker);
-        else if (this.#workers.delete(worker)) await worker.terminate();
+    } catch (error) {
+      // No call was sent: give back what was taken.
+      if (worker !== undefined) this.#idle.push(worker);
+      this.#limiter.release(borrower);
+      throw error;
+    }
+    return await this.#perform<T>(
+      action,
+      worker,
+      borrower,
+      message,
+      transfer,
+      grace,
+    );
+  }
+
+  /**
+   * Sends the call to `worker`, which `borrower` holds a token for; once
+   * it is over, `perform` calls `giveBack`.
+   */
+  #perform<T>(
+    action: string,
+    worker: WorkerHandle,
+    borrower: object,
+    message: Call,
+    transfer: Transferable[],
+    grace: number,
+  ): Promise<T> {
+    return perform<T>(
+      action,
+      this.#module,
+      worker,
+      message,
+      transfer,
+      grace,
+      this.#lender,
+      borrower,
+    );
+  }
+
+  /**
+   * A call is over: its worker goes back to the idle ones, or, if it died
+   * or the pool closed, is terminated (the call waits for that); its
+   * token goes back to the limiter.
+   */
+  readonly #lender: Lender = {
+    giveBack: (worker, borrower) => {
+      if (worker.alive && this.#state === "open") this.#idle.push(worker);
+      else if (this.#workers.delete(worker)) {
+        // The token only once the thread is gone: never more than `size`.
+        return worker.terminate().then(() => this.#limiter.release(borrower));
       }
       this.#limiter.release(borrower);
-    }
-  }
+      return undefined;
+    },
+  };
 
   /** `WorkerPool "cpu" (open, 2/4 workers, 1 waiting)`. */
   toString(): string {
