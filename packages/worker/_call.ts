@@ -146,9 +146,11 @@ export function callMessage(
   // the caller's may be a MockClock).
   const timeout = deadline === Infinity ? -1 : Math.max(0, deadline - now());
   let context: [string, unknown][] | undefined;
-  for (const [key, variable] of registry) {
-    const value = variable.get();
-    if (value !== undefined) (context ??= []).push([key, value]);
+  if (registry.size !== 0) { // no iterator made when nothing is marked
+    for (const [key, variable] of registry) {
+      const value = variable.get();
+      if (value !== undefined) (context ??= []).push([key, value]);
+    }
   }
   return [
     CALL,

@@ -41,12 +41,17 @@ export function connect(
 }
 
 /** The scopes of the calls running here, by id. */
-const running = new Map<number, { scope: CancelScope; byCaller: boolean }>();
+const running = new Map<number, CancelScope>();
+/** The ids of those among them that their caller cancelled. */
+const cancelledByCaller = new Set<number>();
 /** Modules being imported, then imported (the hot path reads `loaded`). */
 const loading = new Map<string, Promise<Record<string, unknown>>>();
 const loaded = new Map<string, Record<string, unknown>>();
-/** Scope names by export, for the module `namesOf`: `worker: work.ts#sum`. */
-const names = new Map<string, string>();
+/**
+ * Scope names by export, for the module `namesOf` (`worker: work.ts#sum`),
+ * as the options of a call scope with no deadline, made once.
+ */
+const names = new Map<string, { name: string }>();
 let namesOf = "";
 /** The module of the previous call: a call naming "" means this one. */
 let lastModule = "";
@@ -72,10 +77,10 @@ function receive(message: Call | Cancel | string): void {
     message = longCall(message);
   }
   if (message[0] === CANCEL) {
-    const call = running.get(message[1]);
-    if (call === undefined) return; // already answered
-    call.byCaller = true;
-    call.scope.cancel(message[2]);
+    const scope = running.get(message[1]);
+    if (scope === undefined) return; // already answered
+    cancelledByCaller.add(message[1]);
+    scope.cancel(message[2]);
     return;
   }
   if (message[6] !== "") lastModule = message[6];
@@ -113,16 +118,15 @@ async function perform(
     names.clear();
     namesOf = module;
   }
-  let scopeName = names.get(name);
-  if (scopeName === undefined) {
-    scopeName = callName(module, name);
-    names.set(name, scopeName);
+  let named = names.get(name);
+  if (named === undefined) {
+    named = { name: callName(module, name) };
+    names.set(name, named);
   }
   const scope = new CancelScope(
-    timeout >= 0 ? { name: scopeName, timeout } : { name: scopeName },
+    timeout >= 0 ? { name: named.name, timeout } : named,
   );
-  const entry = { scope, byCaller: false };
-  running.set(id, entry);
+  running.set(id, scope);
   let reply: Reply;
   let transfer: Transferable[] | undefined;
   try {
@@ -146,7 +150,7 @@ async function perform(
       value = await body();
     }
     if (scope.cancelCaught) {
-      if (entry.byCaller) reply = [CANCELLED, id, "caller"];
+      if (cancelledByCaller.has(id)) reply = [CANCELLED, id, "caller"];
       else if (scope.reason?.source === "deadline") {
         reply = [CANCELLED, id, "deadline"];
       } else reply = [VALUE, id, undefined];
@@ -157,6 +161,7 @@ async function perform(
       } else if (isBare(value)) {
         // The hot path: a primitive goes back bare, no tuple made.
         running.delete(id);
+        cancelledByCaller.delete(id);
         answerBare(id, name, value);
         return;
       }
@@ -166,6 +171,7 @@ async function perform(
     reply = [ERROR, id, ...wrap(error)];
   }
   running.delete(id);
+  cancelledByCaller.delete(id);
   answer(id, name, reply, transfer);
 }
 

@@ -93,8 +93,11 @@ export class WorkerPool {
   #state: "new" | "open" | "closed" = "new";
   /** `run in worker pool "cpu"`, made once: every message starts with it. */
   readonly #action: string;
-  /** Scope names by export (`worker: work.ts#sum`), made once each. */
-  readonly #scopeNames = new Map<string, string>();
+  /**
+   * The options of each export's call scopes (named `worker: work.ts#sum`),
+   * made once each: `CancelScope` only reads them.
+   */
+  readonly #scopeOptions = new Map<string, { name: string }>();
 
   /**
    * Makes a pool; starts nothing (see {@linkcode WorkerPool.open}).
@@ -237,12 +240,12 @@ export class WorkerPool {
     }
     const pending = cancellationOf(currentScope());
     if (pending !== undefined) return Promise.reject(pending);
-    let scopeName = this.#scopeNames.get(name);
-    if (scopeName === undefined) {
-      scopeName = callName(this.#module, name);
-      this.#scopeNames.set(name, scopeName);
+    let scopeOptions = this.#scopeOptions.get(name);
+    if (scopeOptions === undefined) {
+      scopeOptions = { name: callName(this.#module, name) };
+      this.#scopeOptions.set(name, scopeOptions);
     }
-    const scope = new CancelScope({ name: scopeName });
+    const scope = new CancelScope(scopeOptions);
     return scope.run(() =>
       this.#run<Awaited<T>>(action, name, args, transfer, grace)
     ) as Promise<Awaited<T>>;
