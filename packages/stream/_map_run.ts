@@ -47,9 +47,6 @@ const IDLE = 0, RUNNING = 1, ENDED = 2;
  */
 const YIELD_EVERY = 32;
 
-/** The end of an array. */
-const END: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
 const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
   value: undefined,
@@ -214,20 +211,18 @@ class MapRun<T, R> {
         }
         const index = this.taken++;
         this.inFlight++;
-        // An array is read by index (`taken` counts its items).
-        const step = array !== undefined
-          ? (index < array.length ? undefined : END)
-          : source.sync
-          ? source.next() as IteratorResult<T>
-          : await source.next();
-        if (step !== undefined && step.done) {
-          this.inFlight--;
-          if (index < this.total) this.total = index;
-          this.#wakeAllRoom();
-          this.wakeConsumer();
-          return;
+        let value: T;
+        if (array !== undefined) {
+          // An array is read by index (`taken` counts its items).
+          if (index >= array.length) return this.#sourceEnded(index);
+          value = array[index]!;
+        } else {
+          const step = source.sync
+            ? source.next() as IteratorResult<T>
+            : await source.next();
+          if (step.done) return this.#sourceEnded(index);
+          value = step.value;
         }
-        const value = step === undefined ? array![index]! : step.value;
         // One more worker while items may wait and the limit allows.
         if (this.workers < limit && this.taken < this.total) {
           this.spawnWorker();
@@ -249,6 +244,14 @@ class MapRun<T, R> {
       if (--this.live === 0) this.workersEnded?.();
     }
   };
+
+  /** Item `index` is past the source's end: no worker takes another. */
+  #sourceEnded(index: number): void {
+    this.inFlight--;
+    if (index < this.total) this.total = index;
+    this.#wakeAllRoom();
+    this.wakeConsumer();
+  }
 
   readonly #settle = (
     _scope: CancelScope,
