@@ -52,6 +52,13 @@ import { cannotClone, show } from "./_validate.ts";
 
 const loaded = new Map<string, Record<string, unknown>>();
 const loading = new Map<string, Promise<Record<string, unknown>>>();
+/**
+ * The exports found to be functions, by module: checked once each. A
+ * property lookup on a module namespace object is slow (it is an exotic
+ * object), and it was 6% of a trivial call. An export rebound later to
+ * something else is still caught, in the worker, as an error of the call.
+ */
+const functions = new Map<string, Set<string>>();
 
 /**
  * Checks, in the calling thread, that `module` can be imported and that
@@ -66,6 +73,7 @@ export function checkExport(
   module: string,
   name: string,
 ): Promise<void> | undefined {
+  if (functions.get(module)?.has(name)) return undefined;
   const namespace = loaded.get(module);
   if (namespace !== undefined) {
     checkFunctionExport(action, module, name, namespace);
@@ -115,6 +123,9 @@ function checkFunctionExport(
       }`,
     );
   }
+  let names = functions.get(module);
+  if (names === undefined) functions.set(module, names = new Set());
+  names.add(name);
 }
 
 /** Starts a worker; a failure to start is a clear error of the call. */
