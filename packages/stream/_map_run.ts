@@ -144,7 +144,7 @@ class MapRun<T, R> {
     // One callback on the group's scope for the whole iteration (rule 17:
     // the waits for room register nothing per wait): at the first
     // failure, or when the consumer leaves or is cancelled, no further
-    // item is taken and every waiting worker wakes and returns.
+    // item is taken and every waiting worker wakes and throws the cancellation.
     const stop = onCancelled(group.scope, this.#halt);
     try {
       const ended = new Promise<void>((resolve) => this.workersEnded = resolve);
