@@ -263,13 +263,13 @@ export abstract class CancellationObserver {
    */
   static {
     function tell(this: CancellationObserver, cancelled: Cancelled): void {
-      // The scope calls the callbacks it held when it was cancelled; one
-      // unwatched meanwhile (by what an earlier one did) is not told. One
-      // that watches another scope now is told only if that one is
-      // cancelled too (else `watch` would not have registered it).
-      const scope = this.#scope;
-      if (scope === undefined) return;
-      if (internals.pendingCancellation(scope) === undefined) return;
+      // The scope calls every callback it held when it was cancelled, even
+      // if an earlier one raised a shield meanwhile (as it does for `park`:
+      // no wait is left registered nowhere). One unwatched meanwhile, by
+      // what an earlier one did, is not told. (Known limit: one unwatched
+      // and at once watching another scope, within that same delivery,
+      // would be told now; nothing in the workspace does that.)
+      if (this.#scope === undefined) return;
       this.#scope = this.#waiter = undefined;
       this.cancelled(cancelled);
     }

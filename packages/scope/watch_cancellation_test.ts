@@ -329,3 +329,21 @@ Deno.test("watchCancellation: 10,000 observers of one scope leave one by one in 
   });
   assert.deepEqual(log, [String(observers.length - 1)]);
 });
+
+Deno.test("watchCancellation: a shield raised by an earlier observer's cancelled() does not leave a later one registered nowhere", async () => {
+  const log: string[] = [];
+  const outer = new CancelScope(), inner = new CancelScope();
+  const later = new Recorder("later", log);
+  await outer.run(() =>
+    inner.run(() => {
+      watchCancellation(
+        inner,
+        new Recorder("raises the shield", log, () => (inner.shield = true)),
+      );
+      watchCancellation(inner, later);
+      outer.cancel();
+    })
+  );
+  assert.deepEqual(log, ["raises the shield", "later"]);
+  assert.equal(later.watching, false);
+});
