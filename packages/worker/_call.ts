@@ -27,7 +27,6 @@ import {
   currentScope,
   describe,
   onCancelled,
-  park,
 } from "@corral/scope/plumbing";
 import {
   CALL,
@@ -207,7 +206,7 @@ export interface Lender {
  * gives the worker back to `lender`, if any (one async frame for the
  * pool's calls, not two: this is the hot path).
  */
-export async function perform<T>(
+export function perform<T>(
   action: string,
   module: string,
   handle: WorkerHandle,
@@ -217,72 +216,111 @@ export async function perform<T>(
   lender?: Lender,
   borrower?: object,
 ): Promise<T> {
+  // One promise per call, settled from the reply's callback: no async
+  // frame around it (on Node every promise and every await also runs the
+  // hooks of AsyncLocalStorage).
   const scope = currentScope();
   let ours: Cancelled | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let dispose: (() => void) | undefined;
-  let outcome: Outcome;
-  try {
-    outcome = await new Promise<Outcome>((resolve, reject) => {
-      try {
-        handle.call(
-          transfer.length === 0 ? shortCall(message) ?? message : message,
-          transfer,
-          resolve,
-        );
-      } catch (error) {
-        reject(cannotClone(action, error));
-        return;
-      }
-      handle.module = module;
-      if (scope === undefined) return;
-      dispose = onCancelled(scope, (cancelled) => {
-        ours = cancelled;
-        handle.send([CANCEL, message[1], reasonOf(cancelled)]);
-        if (grace !== Infinity) {
-          timer = setTimeout(() => void handle.terminate(), grace);
+  return new Promise<T>((resolve, reject) => {
+    /** The call is over: clean up, give the worker back, then answer. */
+    const end = (outcome: Outcome | undefined, error?: unknown) => {
+      dispose?.();
+      if (timer !== undefined) clearTimeout(timer);
+      const terminating = lender?.giveBack(handle, borrower!);
+      if (terminating === undefined) answer(outcome, error);
+      else terminating.then(() => answer(outcome, error));
+    };
+    const answer = (outcome: Outcome | undefined, error?: unknown) => {
+      // A primitive came back bare: the value (never an array, which comes
+      // in a tuple).
+      if (outcome === undefined) reject(error);
+      else if (!Array.isArray(outcome)) resolve(outcome as T);
+      else if (outcome[0] === VALUE) resolve(outcome[2] as T);
+      else {
+        try {
+          settleOther(action, outcome, ours, scope, resolve, reject);
+        } catch (error) {
+          reject(error);
         }
-      });
-    });
-  } finally {
-    dispose?.();
-    if (timer !== undefined) clearTimeout(timer);
-    if (lender !== undefined) {
-      const terminating = lender.giveBack(handle, borrower!);
-      if (terminating !== undefined) await terminating;
+      }
+    };
+    try {
+      handle.call(
+        transfer.length === 0 ? shortCall(message) ?? message : message,
+        transfer,
+        (outcome) => end(outcome),
+      );
+    } catch (error) {
+      end(undefined, cannotClone(action, error));
+      return;
     }
-  }
-  // A primitive came back bare: the value (never an array, which comes in
-  // a tuple).
-  if (!Array.isArray(outcome)) return outcome as T;
+    handle.module = module;
+    if (scope === undefined) return;
+    dispose = onCancelled(scope, (cancelled) => {
+      ours = cancelled;
+      handle.send([CANCEL, message[1], reasonOf(cancelled)]);
+      if (grace !== Infinity) {
+        timer = setTimeout(() => void handle.terminate(), grace);
+      }
+    });
+  });
+}
+
+/** Every outcome but a value: an error, a cancellation, a dead worker. */
+function settleOther<T>(
+  action: string,
+  outcome: Exclude<Outcome, string | number | boolean | null>,
+  ours: Cancelled | undefined,
+  scope: ReturnType<typeof currentScope>,
+  resolve: (value: T) => void,
+  reject: (error: unknown) => void,
+): void {
   switch (outcome[0]) {
-    case VALUE:
-      return outcome[2] as T;
     case ERROR:
-      throw reviveError(outcome[2], outcome[3]);
+      reject(reviveError(outcome[2], outcome[3]));
+      return;
     case CANCELLED: {
       // The worker absorbed a cancellation: ours, or its copy of our
-      // deadline, which may fire there a moment before it does here.
+      // deadline, which may fire there a moment before it does here: then
+      // wait for ours (as `park` does; never, with no scope).
       const cancelled = ours ?? cancellationOf(scope);
-      if (cancelled !== undefined) throw cancelled;
-      return await park<never>(() => {});
+      if (cancelled !== undefined) reject(cancelled);
+      else if (scope !== undefined) {
+        const undo = onCancelled(scope, (cancelled) => {
+          undo();
+          reject(cancelled);
+        });
+      }
+      return;
     }
     case TERMINATED:
-      if (ours !== undefined) throw ours;
-      throw new Error(
-        `Cannot ${action}: the worker was terminated before it answered (the pool closed)`,
+      reject(
+        ours ?? new Error(
+          `Cannot ${action}: the worker was terminated before it answered (the pool closed)`,
+        ),
       );
+      return;
     case CRASH:
-      throw new Error(
-        `Cannot ${action}: the worker crashed: ${describe(outcome[2])}`,
-        { cause: outcome[2] },
+      reject(
+        new Error(
+          `Cannot ${action}: the worker crashed: ${describe(outcome[2])}`,
+          { cause: outcome[2] },
+        ),
       );
+      return;
     case EXIT:
-      throw new Error(
-        `Cannot ${action}: the worker exited (code ${
-          outcome[2]
-        }) before it answered`,
+      reject(
+        new Error(
+          `Cannot ${action}: the worker exited (code ${
+            outcome[2]
+          }) before it answered`,
+        ),
       );
+      return;
+    default:
+      resolve(outcome[2] as T);
   }
 }
 

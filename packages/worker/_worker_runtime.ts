@@ -163,7 +163,24 @@ async function perform(
     }
     let value: unknown;
     if (context === undefined) {
-      value = await scope.run(() => fn(...args));
+      let answered = false;
+      value = await scope.run(() => {
+        const result = fn(...args);
+        // The hot path: a primitive returned at once is the answer (it
+        // threw nothing, so the scope's exit cannot turn it into a
+        // cancellation): it goes back now, bare, and the scope's exit
+        // runs here while the caller already reads it.
+        if (isBare(result)) {
+          answered = true;
+          running.delete(id);
+          answerBare(id, name, result);
+        }
+        return result;
+      });
+      if (answered) {
+        if (cancelledByCaller.size !== 0) cancelledByCaller.delete(id);
+        return;
+      }
     } else {
       let body = () => scope.run(() => fn(...args));
       for (const [key, value] of context) {

@@ -5,6 +5,7 @@
 //
 //   deno run -A tools/bench/_worker_profile.ts 50000 [raw]
 import process from "node:process";
+import { readdirSync, readFileSync } from "node:fs";
 import { WorkerPool } from "../../packages/worker/mod.ts";
 
 const args = typeof Deno === "object" ? Deno.args : process.argv.slice(2);
@@ -14,13 +15,12 @@ const work = new URL("./_worker_work.ts", import.meta.url);
 /** CPU ticks (1/100 s) of each thread of this process, by thread id and name (Linux). */
 function threads(): Map<string, [string, number]> {
   const found = new Map<string, [string, number]>();
-  if (typeof Deno !== "object") return found;
   try {
-    for (const entry of Deno.readDirSync("/proc/self/task")) {
-      const stat = Deno.readTextFileSync(`/proc/self/task/${entry.name}/stat`);
+    for (const id of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${id}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      found.set(entry.name, [name, Number(fields[11]) + Number(fields[12])]);
+      found.set(id, [name, Number(fields[11]) + Number(fields[12])]);
     }
   } catch {
     // not Linux
