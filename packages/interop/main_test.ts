@@ -52,7 +52,14 @@ async function npxBin(pkg: string, bin: string): Promise<string | undefined> {
 async function runtimes(): Promise<Runtime[]> {
   const found: Runtime[] = [{
     name: "deno",
-    command: [Deno.execPath(), "run", "--allow-all", FIXTURE],
+    command: [
+      Deno.execPath(),
+      "run",
+      "--allow-all",
+      // Set by tools/release/deno_range.ts for an older Deno.
+      ...(Deno.env.get("CORRAL_DENO_RUN_FLAGS")?.split(" ") ?? []),
+      FIXTURE,
+    ],
   }];
   if (Deno.env.get("CORRAL_MAIN_DENO_ONLY") !== undefined) return found;
   const tsxCli = await npxBin(TSX, "tsx");

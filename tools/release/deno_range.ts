@@ -98,7 +98,12 @@ if (import.meta.main) {
     // which turns the resource sanitizer off (see its module doc).
     const direct = tested.filter((name) => name === "context");
     const others = tested.filter((name) => name !== "context");
-    const env = { DENO_TLS_CA_STORE: "mozilla,system" };
+    // Tests that start Deno again (main() on real processes) pass the same
+    // flags: this release cannot read the workspace either.
+    const env = {
+      DENO_TLS_CA_STORE: "mozilla,system",
+      CORRAL_DENO_RUN_FLAGS: `--no-config --no-lock --import-map=${map}`,
+    };
     const runs: { args: string[]; env: Record<string, string> }[] = [];
     if (direct.length > 0) {
       runs.push({
