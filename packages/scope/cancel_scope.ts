@@ -1005,13 +1005,27 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
       typeof (value as PromiseLike<unknown>).then === "function");
 }
 
+/** %GeneratorPrototype% and %AsyncGeneratorPrototype%. */
+const GENERATOR_PROTOTYPE = Object.getPrototypeOf(function* () {}).prototype;
+const ASYNC_GENERATOR_PROTOTYPE =
+  Object.getPrototypeOf(async function* () {}).prototype;
+
+/**
+ * Whether `value` is a generator object: its prototype (its generator
+ * function's `prototype`) inherits from one of the two generator
+ * prototypes. Two prototype reads, where reading the `toStringTag` made a
+ * string for every object a body returned.
+ */
 function isGenerator(value: unknown): boolean {
   if (typeof value !== "object" || value === null) return false;
-  let tag: string;
   try {
-    tag = Object.prototype.toString.call(value);
+    const own = Object.getPrototypeOf(value);
+    if (own === null) return false;
+    const inherited = Object.getPrototypeOf(own);
+    return inherited === GENERATOR_PROTOTYPE ||
+      inherited === ASYNC_GENERATOR_PROTOTYPE ||
+      own === GENERATOR_PROTOTYPE || own === ASYNC_GENERATOR_PROTOTYPE;
   } catch {
-    return false; // a revoked Proxy, a throwing `Symbol.toStringTag` getter
+    return false; // a revoked Proxy, a throwing getPrototypeOf trap
   }
-  return tag === "[object Generator]" || tag === "[object AsyncGenerator]";
 }
