@@ -11,6 +11,7 @@ import {
 } from "@corral/scope";
 import { TaskGroupError } from "@corral/taskgroup";
 import { Variable } from "jsr:@corral/context@0.1.0";
+import { childrenOf } from "@corral/scope/plumbing";
 import { mapStream, produce } from "./mod.ts";
 import {
   assertCancelled,
@@ -464,4 +465,35 @@ Deno.test("mapStream: each iteration maps afresh; return() before the first next
     assert.deepEqual(await iterator.next(), { done: true, value: undefined });
     assert.equal(calls, 6);
   });
+});
+
+Deno.test("mapStream: no task or scope per item: under the loop live only the map's scope, its group's and one per worker", async () => {
+  for (const ordered of [true, false]) {
+    const home = new CancelScope();
+    const seen = new Set<CancelScope>();
+    const walk = (scope: CancelScope) => {
+      for (const child of childrenOf(scope)) {
+        seen.add(child);
+        walk(child);
+      }
+    };
+    let count = 0;
+    await home.run(async () => {
+      const items = Array.from({ length: 1_000 }, (_, i) => i);
+      for await (
+        const _ of mapStream(items, async (i) => {
+          await null;
+          walk(home);
+          return i;
+        }, { limit: 8, ordered })
+      ) {
+        walk(home);
+        count++;
+      }
+    });
+    assert.equal(count, 1_000);
+    // The walk sees them (the map's, its group's, eight workers'), and
+    // nothing more: a task or scope per item would show here.
+    assert.equal(seen.size, 2 + 8, `${seen.size} scopes seen`);
+  }
 });
