@@ -88,7 +88,7 @@ function receive(message: Call | Cancel | string): void {
     const short = JSON.parse(message) as [number, string, number, unknown[]];
     const namespace = loaded.get(lastModule);
     if (namespace !== undefined) {
-      void perform(
+      perform(
         short[0],
         short[1],
         short[3],
@@ -113,7 +113,7 @@ function receive(message: Call | Cancel | string): void {
   const [, id, name, args, timeout, context] = message;
   const namespace = loaded.get(module);
   if (namespace !== undefined) {
-    void perform(id, name, args, timeout, context, module, namespace);
+    perform(id, name, args, timeout, context, module, namespace);
     return;
   }
   let promise = loading.get(module);
@@ -130,7 +130,7 @@ function receive(message: Call | Cancel | string): void {
   );
 }
 
-async function perform(
+function perform(
   id: number,
   name: string,
   args: unknown[],
@@ -138,7 +138,7 @@ async function perform(
   context: Call[5],
   module: string,
   namespace: Record<string, unknown>,
-): Promise<void> {
+): void {
   if (module !== namesOf) {
     names.clear();
     namesOf = module;
@@ -152,8 +152,7 @@ async function perform(
     timeout >= 0 ? { name: named.name, timeout } : named,
   );
   running.set(id, scope);
-  let reply: Reply;
-  let transfer: Transferable[] | undefined;
+  let result: Promise<unknown>;
   try {
     const fn = namespace[name];
     if (typeof fn !== "function") {
@@ -161,21 +160,22 @@ async function perform(
         `Cannot run in worker: export "${name}" of ${module} is not a function in the worker`,
       );
     }
-    let value: unknown;
     if (context === undefined) {
       let answered = false;
-      value = await scope.run(() => {
-        const result = fn(...args);
+      result = scope.run(() => {
+        const value = fn(...args);
         // The hot path: a primitive returned at once is the answer (it
         // threw nothing, so the scope's exit cannot turn it into a
         // cancellation): it goes back now, bare, and the scope's exit
-        // runs here while the caller already reads it.
-        if (isBare(result)) {
+        // runs while the caller already reads it. No async frame waits
+        // for that exit (on Node each promise and await also runs
+        // AsyncLocalStorage's hooks).
+        if (isBare(value)) {
           answered = true;
           running.delete(id);
-          answerBare(id, name, result);
+          answerBare(id, name, value);
         }
-        return result;
+        return value;
       });
       if (answered) {
         if (cancelledByCaller.size !== 0) cancelledByCaller.delete(id);
@@ -189,8 +189,30 @@ async function perform(
         const inner = body;
         body = () => variable.run(value, inner);
       }
-      value = await body();
+      result = body();
     }
+  } catch (error) {
+    running.delete(id);
+    if (cancelledByCaller.size !== 0) cancelledByCaller.delete(id);
+    answer(id, name, [ERROR, id, ...wrap(error)]);
+    return;
+  }
+  void finish(id, name, scope, result);
+}
+
+/** Waits for the call's scope to exit, then answers (unless it did). */
+async function finish(
+  id: number,
+  name: string,
+  scope: CancelScope,
+  result: Promise<unknown>,
+): Promise<void> {
+  let reply: Reply;
+  let transfer: Transferable[] | undefined;
+  try {
+    let value = await result;
+    // Answered from inside the scope already (see `perform`).
+    if (running.get(id) !== scope) return;
     if (scope.cancelCaught) {
       if (cancelledByCaller.has(id)) reply = [CANCELLED, id, "caller"];
       else if (scope.reason?.source === "deadline") {
@@ -201,7 +223,7 @@ async function perform(
         transfer = value.list;
         value = value.value;
       } else if (isBare(value)) {
-        // The hot path: a primitive goes back bare, no tuple made.
+        // A primitive goes back bare, no tuple made.
         running.delete(id);
         if (cancelledByCaller.size !== 0) cancelledByCaller.delete(id);
         answerBare(id, name, value);
