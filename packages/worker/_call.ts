@@ -217,56 +217,126 @@ export function perform<T>(
   borrower?: object,
 ): Promise<T> {
   // One promise per call, settled from the reply's callback: no async
-  // frame around it (on Node every promise and every await also runs the
-  // hooks of AsyncLocalStorage).
+  // frame around it (on Node each promise and await also runs the hooks of
+  // AsyncLocalStorage), and the call's state in one object, not a closure
+  // each.
   const scope = currentScope();
-  let ours: Cancelled | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let dispose: (() => void) | undefined;
-  return new Promise<T>((resolve, reject) => {
-    /** The call is over: clean up, give the worker back, then answer. */
-    const end = (outcome: Outcome | undefined, error?: unknown) => {
-      dispose?.();
-      if (timer !== undefined) clearTimeout(timer);
-      const terminating = lender?.giveBack(handle, borrower!);
-      if (terminating === undefined) answer(outcome, error);
-      else terminating.then(() => answer(outcome, error));
-    };
-    const answer = (outcome: Outcome | undefined, error?: unknown) => {
-      // A primitive came back bare: the value (never an array, which comes
-      // in a tuple).
-      if (outcome === undefined) reject(error);
-      else if (!Array.isArray(outcome)) resolve(outcome as T);
-      else if (outcome[0] === VALUE) resolve(outcome[2] as T);
-      else {
-        try {
-          settleOther(action, outcome, ours, scope, resolve, reject);
-        } catch (error) {
-          reject(error);
-        }
-      }
-    };
-    try {
-      handle.call(
-        transfer.length === 0 ? shortCall(message) ?? message : message,
-        transfer,
-        (outcome) => end(outcome),
-      );
-    } catch (error) {
-      end(undefined, cannotClone(action, error));
-      return;
-    }
-    handle.module = module;
-    if (scope === undefined) return;
-    dispose = onCancelled(scope, (cancelled) => {
-      ours = cancelled;
-      handle.send([CANCEL, message[1], reasonOf(cancelled)]);
-      if (grace !== Infinity) {
-        timer = setTimeout(() => void handle.terminate(), grace);
-      }
-    });
+  const call = new PendingCall<T>(
+    action,
+    handle,
+    message[1],
+    grace,
+    scope,
+    lender,
+    borrower,
+  );
+  const promise = new Promise<T>((resolve, reject) => {
+    call.resolve = resolve;
+    call.reject = reject;
   });
+  try {
+    handle.call(
+      transfer.length === 0 ? shortCall(message) ?? message : message,
+      transfer,
+      (outcome) => call.end(outcome),
+    );
+  } catch (error) {
+    call.end(undefined, cannotClone(action, error));
+    return promise;
+  }
+  handle.module = module;
+  // Not once it ended (a dead worker answers at once): nothing would
+  // remove the callback.
+  if (scope !== undefined && !call.ended) {
+    call.dispose = onCancelled(scope, (cancelled) => call.cancelled(cancelled));
+  }
+  return promise;
 }
+
+/** A call sent and not yet answered, as `perform` sees it. */
+class PendingCall<T> {
+  resolve: (value: T) => void = noop;
+  reject: (error: unknown) => void = noop;
+  /** The cancellation that reached the call, if one did. */
+  ours: Cancelled | undefined = undefined;
+  /** Terminates the worker once the grace period after a cancel is over. */
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Removes the callback on the scope. */
+  dispose: (() => void) | undefined = undefined;
+  ended = false;
+  readonly action: string;
+  readonly handle: WorkerHandle;
+  readonly id: number;
+  readonly grace: number;
+  readonly scope: ReturnType<typeof currentScope>;
+  readonly lender: Lender | undefined;
+  readonly borrower: object | undefined;
+
+  constructor(
+    action: string,
+    handle: WorkerHandle,
+    id: number,
+    grace: number,
+    scope: ReturnType<typeof currentScope>,
+    lender: Lender | undefined,
+    borrower: object | undefined,
+  ) {
+    this.action = action;
+    this.handle = handle;
+    this.id = id;
+    this.grace = grace;
+    this.scope = scope;
+    this.lender = lender;
+    this.borrower = borrower;
+  }
+
+  /** The caller's scope was cancelled: cancel the call, then terminate. */
+  cancelled(cancelled: Cancelled): void {
+    this.ours = cancelled;
+    this.handle.send([CANCEL, this.id, reasonOf(cancelled)]);
+    if (this.grace !== Infinity) {
+      const handle = this.handle;
+      this.timer = setTimeout(() => void handle.terminate(), this.grace);
+    }
+  }
+
+  /**
+   * The call is over (`outcome`, or `error` before it was sent): clean
+   * up, give the worker back, then answer.
+   */
+  end(outcome: Outcome | undefined, error?: unknown): void {
+    this.ended = true;
+    this.dispose?.();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const terminating = this.lender?.giveBack(this.handle, this.borrower!);
+    if (terminating === undefined) this.answer(outcome, error);
+    else terminating.then(() => this.answer(outcome, error));
+  }
+
+  answer(outcome: Outcome | undefined, error: unknown): void {
+    // A primitive came back bare: the value (never an array, which comes
+    // in a tuple).
+    if (outcome === undefined) this.reject(error);
+    else if (!Array.isArray(outcome)) this.resolve(outcome as T);
+    else if (outcome[0] === VALUE) this.resolve(outcome[2] as T);
+    else {
+      try {
+        settleOther(
+          this.action,
+          outcome,
+          this.ours,
+          this.scope,
+          this.resolve,
+          this.reject,
+        );
+      } catch (error) {
+        this.reject(error);
+      }
+    }
+  }
+}
+
+function noop(): void {}
 
 /** Every outcome but a value: an error, a cancellation, a dead worker. */
 function settleOther<T>(
