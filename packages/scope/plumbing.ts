@@ -262,7 +262,10 @@ export abstract class CancellationObserver {
    * bound to it: 48 bytes, the least a callback can cost, and no lookup.
    */
   static {
-    function tell(this: CancellationObserver, cancelled: Cancelled): void {
+    const tell = function (
+      this: CancellationObserver,
+      cancelled: Cancelled,
+    ): void {
       // The scope calls every callback it held when it was cancelled, even
       // if an earlier one raised a shield meanwhile (as it does for `park`:
       // no wait is left registered nowhere). One unwatched meanwhile, by
@@ -272,7 +275,7 @@ export abstract class CancellationObserver {
       if (this.#scope === undefined) return;
       this.#scope = this.#waiter = undefined;
       this.cancelled(cancelled);
-    }
+    };
 
     watch = (scope, observer) => {
       if (observer.#waiter !== undefined) {
@@ -523,8 +526,10 @@ export function runUnder<T>(
 /**
  * Like {@linkcode runUnder}, for a task of a group: the outcome goes to
  * `settle` once the scope has exited, exactly once, and no promise is left
- * to reject. Never throws once `scope` and `fn` passed the checks of
- * `run()`: a failure to start (a stack overflow) reaches `settle` too.
+ * to reject. Once `scope` and `fn` passed the checks of `run()`, a
+ * failure to start (a stack overflow) reaches `settle` too; only when even
+ * that has no room left does `runTask` throw the overflow, and then
+ * `settle` is never called: the caller settles the task itself.
  *
  * @typeParam T What `fn` returns.
  * @param scope A scope that has not run.
