@@ -23,9 +23,9 @@
  * - **Cancelling.** A call busy in a loop with no checkpoint is cancelled:
  *   the time from `cancel()` to the call's return, less the grace period
  *   (target: at most 20 ms), and whether the worker's thread really
- *   stopped (it counts its turns in shared memory; on Deno 2.9 it does
- *   not stop: `terminate()` leaves a busy thread running, see the
- *   package's README).
+ *   stopped: it counts its turns in shared memory, watched for 200 ms
+ *   (on Deno 2.9 it does not stop: `terminate()` leaves a busy thread
+ *   running, see the package's README).
  *
  * ```sh
  * deno run -A tools/bench/worker.ts                  # on Deno
@@ -398,9 +398,16 @@ async function cancelLatency(): Promise<
       await call;
       past.push(performance.now() - at - GRACE);
       if (pool.workers !== 0) throw new Error("the busy worker was kept");
+      // Watched for up to 200 ms: on a loaded machine a live thread can go
+      // unscheduled for 20 ms and look stopped.
       const count = Atomics.load(counter, 0);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      if (Atomics.load(counter, 0) !== count) stillRunning++;
+      for (let waited = 0; waited < 200; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        if (Atomics.load(counter, 0) !== count) {
+          stillRunning++;
+          break;
+        }
+      }
     }
   });
   return { past, stillRunning };
@@ -513,7 +520,7 @@ if (cancel !== undefined) {
     } ms, max ${Math.max(...past).toFixed(1)} ms | ≤ 20 ms | ${
       pass(Math.max(...past) <= 20)
     } |`,
-    `| its thread still running 20 ms later | ${stillRunning} of ${past.length} | 0 | ${
+    `| its thread still running (watched 200 ms) | ${stillRunning} of ${past.length} | 0 | ${
       pass(stillRunning === 0)
     } |`,
   );
