@@ -59,7 +59,9 @@ Deno.test("WorkerPool: a worker terminated by a cancel is replaced, not lost", a
 
 Deno.test("WorkerPool: a worker that cleans up within the grace period is kept", async () => {
   await countingWorkers(async (started) => {
-    const pool = new WorkerPool({ module: work, size: 1 });
+    // A long grace: on a loaded machine the cleanup once took more than the
+    // default 100 ms, and the worker was (rightly) terminated.
+    const pool = new WorkerPool({ module: work, size: 1, grace: 5_000 });
     await pool.open(async () => {
       const { port, next, close } = probe();
       try {
