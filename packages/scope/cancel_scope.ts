@@ -83,7 +83,7 @@ function hasHeadroom(): boolean {
     return false;
   }
 }
-const HEADROOM = 200;
+const HEADROOM = 1_000;
 function probe(depth: number): number {
   return depth === 0 ? 0 : probe(depth - 1) + 1;
 }

@@ -460,9 +460,26 @@ export class TaskGroup {
       runTask(task.scope, this.#scope, fn, this.#settleTask);
     } catch (error) {
       // Rule 19: the task could not even start at the end of the stack,
-      // and will never settle by itself: it fails with the overflow.
-      this.#settle(task, true, error);
+      // and will never settle by itself: it fails with the overflow, on a
+      // fresh stack. Noted first with no call at all (there may be no room
+      // for one); the body's end settles what no microtask did.
+      this.#unstarted = { task, error, next: this.#unstarted };
+      try {
+        queueMicrotask(() => this.#settleUnstarted());
+      } catch {
+        // `#run` does it when the body ends.
+      }
     }
+  }
+
+  /** Tasks that could not start, not settled yet (see `#launch`). */
+  #unstarted: Unstarted | undefined = undefined;
+
+  #settleUnstarted(): void {
+    for (let next = this.#unstarted; next !== undefined; next = next.next) {
+      this.#settle(next.task, true, next.error);
+    }
+    this.#unstarted = undefined;
   }
 
   /** One callback for every task of the group (no closure per task). */
@@ -548,20 +565,29 @@ export class TaskGroup {
     const heldToken = this.#holders?.delete(task) === true;
     settleTask(task, failed, outcome);
     if (!quiet && failed) {
-      const who = `task${label(task.name)}`, recorded = this.#errors.length;
+      const recorded = this.#errors.length;
       try {
-        this.#recordFailure(outcome, who);
+        this.#recordFailure(outcome, `task${label(task.name)}`);
       } catch {
         // Rule 19: a task settling at the very end of the stack can
         // overflow it here. Finish on a fresh stack, queued before the
         // join's continuation, so the error is never lost.
-        queueMicrotask(() => {
+        try {
+          queueMicrotask(() => {
+            const who = `task${label(task.name)}`;
+            if (this.#errors.length === recorded) {
+              this.#recordFailure(outcome, who);
+            } else {
+              cancelWithSource(this.#scope, "group", `${who} failed`);
+            }
+          });
+        } catch {
+          // Not even room for that: keep the error (an assignment needs
+          // no stack), for the join to report.
           if (this.#errors.length === recorded) {
-            this.#recordFailure(outcome, who);
-          } else {
-            cancelWithSource(this.#scope, "group", `${who} failed`);
+            this.#errors[recorded] = outcome;
           }
-        });
+        }
       }
     }
     // The token goes to the limiter's longest waiter: this group's queue
@@ -605,6 +631,7 @@ export class TaskGroup {
     } catch (error) {
       this.#recordFailure(error, "body");
     }
+    this.#settleUnstarted();
     this.#bodyDone = true;
     // Wait for every task (rule 15). Not a cancellation point: the tasks are
     // cancelled through the scope tree, and we wait for their cleanup (Trio
@@ -637,6 +664,13 @@ export class TaskGroup {
   static {
     runGroup = (group, body) => group.#scope.run(() => group.#run(body));
   }
+}
+
+/** A task whose start overflowed the stack, with the overflow. */
+interface Unstarted {
+  task: Task<unknown>;
+  error: unknown;
+  next: Unstarted | undefined;
 }
 
 /**
