@@ -55,9 +55,14 @@ async function burst(url: string): Promise<void> {
     const start = now();
     group.spawn(async function showTree() {
       // req-1, req-2, req-3 each hold one of upstream-a's 3 tokens; req-4's
-      // first attempt waits in line for one.
+      // first attempt waits in line for one. Shown once it does (a loaded
+      // machine can be late to send), 1 s after the start at the latest.
       await sleepUntil(start + 250);
       tree = taskTree();
+      while (!tree.includes("(waiting on limiter") && now() < start + 1_000) {
+        await sleep(10);
+        tree = taskTree();
+      }
       block("the live task tree, from taskTree():", tree);
     }, { name: "show tree" });
     for (const [index, plan] of BURST.entries()) {
