@@ -178,8 +178,27 @@ export const realClock: Clock = new RealClock();
  * Schedules `callback` as a macrotask that runs after pending I/O and timers
  * get their turn: `setImmediate` where it exists (Deno, Node, Bun; on Deno
  * 2.1 from `node:timers`), else a `MessageChannel` message (browsers), else
- * `setTimeout(0)`.
- * Returns a function that cancels it.
+ * `setTimeout(0)`. Turns run in the order they were asked for.
+ *
+ * @param callback What to run.
+ * @returns A function that cancels the turn if it has not run yet.
+ *
+ * @example Usage
+ * ```ts
+ * import { queueMacrotask } from "@corral/scope/plumbing";
+ * import assert from "node:assert/strict";
+ *
+ * const order: string[] = [];
+ * const turn = new Promise<void>((resolve) =>
+ *   queueMacrotask(() => {
+ *     order.push("macrotask");
+ *     resolve();
+ *   })
+ * );
+ * queueMicrotask(() => order.push("microtask"));
+ * await turn;
+ * assert.deepEqual(order, ["microtask", "macrotask"]);
+ * ```
  */
 export const queueMacrotask: (callback: () => void) => () => void =
   macrotaskQueue(globalThis as MacrotaskRuntime);

@@ -61,6 +61,7 @@ import type { Cancelled, CancelSource } from "./cancelled.ts";
 import { internals, type Settle, type Waiter } from "./_internal.ts";
 
 export { currentScope } from "./cancel_scope.ts";
+export { queueMacrotask } from "./_clock.ts";
 export type { ScopeState, Settle, Waiter } from "./_internal.ts";
 export {
   checkBoolean,
