@@ -187,6 +187,47 @@ Deno.test("handler() takes the caller's deadline from the timeout header, capped
   );
 });
 
+Deno.test("handler() finds the deadline headers in any case among many headers, and refuses one sent twice", async () => {
+  const app = handler((_request, { timeout }) => Response.json(timeout));
+  const browser = {
+    "user-agent": "Mozilla/5.0",
+    "accept": "text/html",
+    "accept-language": "en-US,en;q=0.9",
+    "cookie": "a=1; b=2",
+    "sec-fetch-mode": "navigate",
+  };
+  const ask = (headers: HeadersInit) =>
+    app(new Request("http://example.com/", { headers }));
+  for (
+    const [header, value, expected] of [
+      ["Corral-Timeout", "500", 500],
+      ["GRPC-TIMEOUT", "300m", 300],
+      ["Connect-Timeout-Ms", "700", 700],
+    ] as const
+  ) {
+    const response = await ask({ ...browser, [header]: value });
+    assert.equal(await response.json(), expected, header);
+  }
+  const none = await ask(browser);
+  assert.equal(await none.json(), null, "no header: Infinity, as JSON null");
+  // Several of them: the smallest wins, whatever the order they came in.
+  const both = await ask([["grpc-timeout", "400m"], ["Corral-Timeout", "900"]]);
+  assert.equal(await both.json(), 400);
+  for (
+    const header of ["corral-timeout", "grpc-timeout", "connect-timeout-ms"]
+  ) {
+    const twice = new Headers(browser);
+    twice.append(header, header === "grpc-timeout" ? "10m" : "10");
+    twice.append(
+      header.toUpperCase(),
+      header === "grpc-timeout" ? "20m" : "20",
+    );
+    const response = await ask(twice);
+    assert.equal(response.status, 400, `${header} sent twice`);
+    await response.body?.cancel();
+  }
+});
+
 /** Hostile values every format must refuse: the same list for all three. */
 const HOSTILE = [
   "-1", // negative
