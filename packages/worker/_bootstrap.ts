@@ -66,6 +66,24 @@ if (web) {
   port.on("message", onMessage);
 }
 
+// On Deno, a worker holds a Web Lock of its own for its whole life: then
+// its host's `terminate()` interrupts it even while it is busy in a loop
+// with no checkpoint (Deno 2.9.4 and later; see `_host.ts`). Without one
+// the thread runs on until the process exits. The lock's name is unique,
+// so no other worker ever waits for it; it is asked for before anything
+// else runs, so it is held by the time a call can start.
+const locks = (globalThis as {
+  navigator?: {
+    locks?: { request(name: string, fn: () => Promise<never>): unknown };
+  };
+}).navigator?.locks;
+if (typeof (globalThis as { Deno?: unknown }).Deno === "object" && locks) {
+  locks.request(
+    `@corral/worker ${crypto.randomUUID()}`,
+    () => new Promise<never>(() => {}),
+  );
+}
+
 const runtime = await import(
   import.meta.url.endsWith(".js")
     ? "./_worker_runtime.js"

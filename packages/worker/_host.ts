@@ -5,10 +5,22 @@
  * (a reply, a crash, an exit, a termination), and terminate it. Read with
  * `_protocol.ts` and `_bootstrap.ts`.
  *
- * Deno, Bun and browsers get the Web `Worker` (a module worker); Node gets
- * `node:worker_threads`, whose `Worker` is an EventEmitter with an 'exit'
- * event. The Web API has no exit event, so `_bootstrap.ts` announces a
- * `close()` itself, and Bun's own 'close' event is listened to as well.
+ * Bun, browsers and Deno before 2.9.4 get the Web `Worker` (a module
+ * worker); Node and newer Deno get `node:worker_threads`, whose `Worker`
+ * is an EventEmitter with an 'exit' event. The Web API has no exit event, so `_bootstrap.ts`
+ * announces a `close()` itself, and Bun's own 'close' event is listened to
+ * as well.
+ *
+ * Why Deno takes `node:worker_threads`: it is the only worker Deno can
+ * stop while it is busy in a loop. Since Deno 2.7.6 the host's
+ * `terminate()` only asks the worker's event loop to stop, and a thread
+ * busy in JavaScript never returns to its event loop: it ran until the
+ * process exited (up to 2.7.5 a timer stopped it 2 s later). Deno 2.9.4
+ * added one path that interrupts the running JavaScript at once: a
+ * `node:worker_threads` worker that holds a Web Lock is interrupted when it
+ * is terminated (so that the lock cannot pass to another thread while the
+ * worker still runs). `_bootstrap.ts` holds one for the worker's whole
+ * life on Deno, so `terminate()` stops a `for (;;) {}` there too.
  *
  * @module
  */
@@ -49,19 +61,52 @@ const BOOTSTRAP = new URL(
   import.meta.url,
 );
 
-interface NodeWorker {
+export interface NodeWorker {
   on(event: string, fn: (value: never) => void): void;
   postMessage(message: unknown, transfer?: readonly unknown[]): void;
   terminate(): Promise<number>;
 }
 
-type NodeWorkerClass = new (url: URL, options?: object) => NodeWorker;
+/** `node:worker_threads`' `Worker`, as far as it is used here. */
+export type NodeWorkerClass = new (url: URL, options?: object) => NodeWorker;
 
-const isNode = typeof (globalThis as { Deno?: unknown }).Deno === "undefined" &&
-  typeof (globalThis as { Bun?: unknown }).Bun === "undefined" &&
-  typeof (globalThis as { Worker?: unknown }).Worker !== "function";
+const denoVersion = (globalThis as { Deno?: { version?: { deno?: string } } })
+  .Deno?.version?.deno;
 
-let nodeWorker: Promise<NodeWorkerClass> | undefined;
+/**
+ * Node, or Deno 2.9.4 and later (see the top of this file for why Deno).
+ * Older Deno releases keep the Web `Worker`: the lock does not help there,
+ * and the 'error' event of their `node:worker_threads` carries no error.
+ */
+export const threads: boolean = denoVersion !== undefined
+  ? !olderThan(denoVersion, [2, 9, 4])
+  : typeof (globalThis as { Bun?: unknown }).Bun === "undefined" &&
+    typeof (globalThis as { Worker?: unknown }).Worker !== "function";
+
+/** Whether `version` ("2.9.6") is older than `than`. */
+function olderThan(version: string, than: number[]): boolean {
+  const parts = version.split(".").map((part) => parseInt(part, 10));
+  for (let i = 0; i < than.length; i++) {
+    if (parts[i] !== than[i]) return (parts[i] ?? 0) < than[i]!;
+  }
+  return false;
+}
+
+let loadingThreads: Promise<NodeWorkerClass> | undefined;
+
+/**
+ * `node:worker_threads`' `Worker`, once imported (`loadThreadWorker`).
+ * The tests of this package put a wrapper in its place to count the
+ * workers started or to make one fail (`_test_helpers.ts`).
+ */
+export const threadWorker: { Class?: NodeWorkerClass } = {};
+
+/** Imports `node:worker_threads`' `Worker` into `threadWorker`. */
+export function loadThreadWorker(): Promise<NodeWorkerClass> {
+  return loadingThreads ??= import("node:worker_threads").then((module) =>
+    threadWorker.Class ??= module.Worker as unknown as NodeWorkerClass
+  );
+}
 
 /** One worker and the call it is running (at most one at a time). */
 export class WorkerHandle {
@@ -88,11 +133,12 @@ export class WorkerHandle {
   }
 
   static #start(): WorkerHandle | Promise<WorkerHandle> {
-    if (!isNode) return WorkerHandle.#startWeb();
-    nodeWorker ??= import("node:worker_threads").then((module) =>
-      module.Worker as unknown as NodeWorkerClass
+    if (!threads) return WorkerHandle.#startWeb();
+    const Class = threadWorker.Class;
+    if (Class !== undefined) return WorkerHandle.#startNode(Class);
+    return loadThreadWorker().then(() =>
+      WorkerHandle.#startNode(threadWorker.Class!)
     );
-    return nodeWorker.then((Worker) => WorkerHandle.#startNode(Worker));
   }
 
   static #startWeb(): WorkerHandle {
@@ -204,8 +250,8 @@ export class WorkerHandle {
 
   /**
    * Terminates the worker; a running call ends as "terminated". Resolves
-   * when the thread is gone (Node reports it; the Web API stops it at
-   * once).
+   * when the thread is gone (`node:worker_threads` reports it; the Web API
+   * stops it at once, except Deno's: see the top of this file).
    */
   terminate(): Promise<void> {
     this.#die([TERMINATED, -1]);

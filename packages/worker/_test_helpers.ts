@@ -1,6 +1,12 @@
 // Copyright the corral authors. MIT license.
 // Helpers for the tests of this package: the fixture module, a port that
 // tells when the worker started or cleaned up, and a count of workers.
+import {
+  loadThreadWorker,
+  type NodeWorkerClass,
+  threads,
+  threadWorker,
+} from "./_host.ts";
 
 /** The module the tests run in workers. */
 export const work: URL = new URL("./_test_work.ts", import.meta.url);
@@ -34,27 +40,34 @@ export function probe(): {
   };
 }
 
+/** A worker class as `_host.ts` starts one. */
+type WorkerClass = new (url: URL, options?: object) => unknown;
+
 /**
- * Counts the workers started while `fn` runs (by wrapping the global
- * `Worker`); `make` can replace the worker started.
+ * Counts the workers started while `fn` runs (by wrapping the worker class
+ * `_host.ts` uses: `node:worker_threads`' or the global `Worker`); `make`
+ * can replace the worker started.
  */
 export async function countingWorkers<T>(
   fn: (count: () => number) => Promise<T>,
-  make?: (
-    Original: typeof Worker,
-    url: string | URL,
-    options?: WorkerOptions,
-  ) => Worker,
+  make?: (Original: WorkerClass, url: URL, options?: object) => unknown,
 ): Promise<T> {
-  const Original = globalThis.Worker;
+  const holder = threads
+    ? threadWorker
+    : { Class: globalThis.Worker as unknown as NodeWorkerClass };
+  if (threads) await loadThreadWorker();
+  const Original = holder.Class!;
   let started = 0;
-  globalThis.Worker = function (url: string | URL, options?: WorkerOptions) {
+  const Counting = function (url: URL, options?: object) {
     started++;
     return make ? make(Original, url, options) : new Original(url, options);
-  } as unknown as typeof Worker;
+  } as unknown as NodeWorkerClass;
+  if (threads) threadWorker.Class = Counting;
+  else globalThis.Worker = Counting as unknown as typeof Worker;
   try {
     return await fn(() => started);
   } finally {
-    globalThis.Worker = Original;
+    if (threads) threadWorker.Class = Original;
+    else globalThis.Worker = Original as unknown as typeof Worker;
   }
 }
