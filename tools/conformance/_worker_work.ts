@@ -30,6 +30,21 @@ export function spin(ms: number, port?: MessagePort): void {
   }
 }
 
+/**
+ * Busy for `ms` with no checkpoint, counting its turns in `counter[0]`
+ * (shared memory): the caller reads the count to see whether the thread
+ * itself stopped, not only the call.
+ */
+export function spinCounting(
+  ms: number,
+  counter: Int32Array,
+  port: MessagePort,
+): void {
+  port.postMessage("started");
+  const end = performance.now() + ms;
+  while (performance.now() < end) Atomics.add(counter, 0, 1);
+}
+
 export function fail(): never {
   throw new RangeError("bad value", { cause: new TypeError("the cause") });
 }

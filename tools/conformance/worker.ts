@@ -1,9 +1,9 @@
 // Copyright the corral authors. MIT license.
 /**
- * `@corral/worker` on every runtime (Web `Worker` on Deno and Bun,
- * `node:worker_threads` on Node): a call returns, throws the worker's
- * error, is cancelled into the worker (its `finally` runs) or terminated
- * after the grace period, carries the deadline and transferable context
+ * `@corral/worker` on every runtime (Web `Worker` on Bun,
+ * `node:worker_threads` on Node and Deno): a call returns, throws the
+ * worker's error, is cancelled into the worker (its `finally` runs) or
+ * terminated after the grace period (its thread stops, even in a loop), carries the deadline and transferable context
  * variables, moves buffers, and a pool reuses and replaces its workers.
  *
  * On Node the workers load the packages' `.ts` sources too: `node_esm.mjs`
@@ -80,13 +80,14 @@ test(
 );
 
 test(
-  "worker: a loop with no checkpoint is terminated after the grace period",
+  "worker: a loop with no checkpoint is terminated after the grace period, and its thread stops",
   async () => {
     const { port, next, close } = probe();
+    const counter = new Int32Array(new SharedArrayBuffer(4));
     const scope = new CancelScope();
     try {
       const call = scope.run(() =>
-        runInWorker(work, "spin", [60_000, port], {
+        runInWorker(work, "spinCounting", [60_000, counter, port], {
           transfer: [port],
           grace: 20,
         })
@@ -96,6 +97,13 @@ test(
       scope.cancel();
       assert.equal(await call, undefined);
       assert.ok(performance.now() - at < 1_000);
+      // A thread still running keeps counting: watched for 500 ms (a
+      // loaded machine may leave a live thread unscheduled for a while).
+      const count = Atomics.load(counter, 0);
+      for (let waited = 0; waited < 500; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        assert.equal(Atomics.load(counter, 0), count, "the thread still runs");
+      }
     } finally {
       close();
     }
