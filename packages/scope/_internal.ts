@@ -18,6 +18,21 @@ export type ScopeState = "idle" | "active" | "exited";
 export type Waiter = (cancelled: Cancelled) => void;
 
 /**
+ * What a scope's list of waiters holds: a callback, or an object with a
+ * {@linkcode TELL} method (a `CancellationObserver`, registered as itself:
+ * no bound function per wait).
+ */
+export type AnyWaiter = Waiter | Told;
+
+/** The method key a scope calls an object waiter by. */
+export const TELL: unique symbol = Symbol("corral.tell");
+
+/** A waiter object: the scope calls its {@linkcode TELL} method. */
+export interface Told {
+  [TELL](cancelled: Cancelled): void;
+}
+
+/**
  * Receives a task's outcome once its scope has exited: `failed` is false
  * with the value (or `undefined` if the scope absorbed a cancellation),
  * true with what was thrown. One function can serve every task of a group,
@@ -80,9 +95,9 @@ export interface ScopeInternals {
    */
   pendingCancellation(scope: CancelScope): Cancelled | undefined;
   /** Registers `waiter` to be called once when `scope` becomes cancelled. */
-  addWaiter(scope: CancelScope, waiter: Waiter): void;
+  addWaiter(scope: CancelScope, waiter: AnyWaiter): void;
   /** Forgets a waiter that was not called. */
-  removeWaiter(scope: CancelScope, waiter: Waiter): void;
+  removeWaiter(scope: CancelScope, waiter: AnyWaiter): void;
   /** The clock `scope` measures its deadline on. */
   clockOf(scope: CancelScope | undefined): Clock;
   /** The enclosing scope, while `scope` is active. */

@@ -3,10 +3,11 @@ import { Variable } from "@corral/context";
 import { Cancelled, type CancelSource } from "./cancelled.ts";
 import { type Clock, type DeadlineEntry, realClock } from "./_clock.ts";
 import {
+  type AnyWaiter,
   internals,
   type ScopeState,
   type Settle,
-  type Waiter,
+  TELL,
 } from "./_internal.ts";
 import {
   checkCallback,
@@ -259,7 +260,7 @@ export class CancelScope {
    * case: one task waits in its own scope) or, past one, a `Set`, so that a
    * wait that ends removes its callback in O(1) (rule 17).
    */
-  #waiters: Waiter | Set<Waiter> | undefined;
+  #waiters: AnyWaiter | Set<AnyWaiter> | undefined;
   /** The task or group this scope belongs to, for the task tree view. */
   #owner: object | undefined;
   /** A task's outcome goes here when it ends (see `#runBody`). */
@@ -858,10 +859,9 @@ export class CancelScope {
     const cancelled = this.#cancelled!;
     const waiters = this.#waiters;
     this.#waiters = undefined;
-    if (typeof waiters === "function") callWaiter(waiters, cancelled);
-    else if (waiters !== undefined) {
+    if (waiters instanceof Set) {
       for (const waiter of waiters) callWaiter(waiter, cancelled);
-    }
+    } else if (waiters !== undefined) callWaiter(waiters, cancelled);
     const controller = this.#controller;
     if (controller !== undefined && !controller.signal.aborted) {
       controller.abort(cancelled);
@@ -921,14 +921,13 @@ export class CancelScope {
     internals.addWaiter = (scope, waiter) => {
       const waiters = scope.#waiters;
       if (waiters === undefined) scope.#waiters = waiter;
-      else if (typeof waiters === "function") {
-        if (waiters !== waiter) scope.#waiters = new Set([waiters, waiter]);
-      } else waiters.add(waiter);
+      else if (waiters instanceof Set) waiters.add(waiter);
+      else if (waiters !== waiter) scope.#waiters = new Set([waiters, waiter]);
     };
     internals.removeWaiter = (scope, waiter) => {
       const waiters = scope.#waiters;
       if (waiters === waiter) scope.#waiters = undefined;
-      else if (typeof waiters === "object") waiters.delete(waiter);
+      else if (waiters instanceof Set) waiters.delete(waiter);
     };
     internals.clockOf = (scope) =>
       scope === undefined ? realClock : scope.#clock;
@@ -960,9 +959,10 @@ export function currentScope(): CancelScope | undefined {
 
 const AsyncFunction = (async () => {}).constructor;
 
-function callWaiter(waiter: Waiter, cancelled: Cancelled): void {
+function callWaiter(waiter: AnyWaiter, cancelled: Cancelled): void {
   try {
-    waiter(cancelled);
+    if (typeof waiter === "function") waiter(cancelled);
+    else waiter[TELL](cancelled);
   } catch (error) {
     queueMicrotask(() => {
       throw error;

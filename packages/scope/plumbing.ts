@@ -58,7 +58,13 @@
 import "./cancel_scope.ts";
 import type { CancelScope } from "./cancel_scope.ts";
 import type { Cancelled, CancelSource } from "./cancelled.ts";
-import { internals, type Settle, type Waiter } from "./_internal.ts";
+import {
+  internals,
+  type Settle,
+  TELL,
+  type Told,
+  type Waiter,
+} from "./_internal.ts";
 
 export { currentScope } from "./cancel_scope.ts";
 export { queueMacrotask } from "./_clock.ts";
@@ -169,13 +175,13 @@ let unwatch: (observer: CancellationObserver) => boolean;
  * class, implement {@linkcode CancellationObserver.cancelled}, and register
  * an instance with {@linkcode watchCancellation}. A primitive's waiter
  * object (its place in the queue, what it will be woken with) can be the
- * observer itself: a wait then needs no closures of its own (what
- * {@linkcode park} makes: four, and a function to undo the registration),
- * only the one callback the scope holds, a shared function bound to the
- * observer.
+ * observer itself: a wait then allocates nothing of its own (what
+ * {@linkcode park} makes: four closures, and a function to undo the
+ * registration), since the scope holds the observer itself.
  *
- * The registration lives in the instance (two private fields), so
- * {@linkcode unwatchCancellation} needs nothing but the observer, in O(1).
+ * The registration lives in the instance (one private field, the scope),
+ * so {@linkcode unwatchCancellation} needs nothing but the observer, in
+ * O(1).
  *
  * @example A one-shot flag whose waiters are their own observers
  * ```ts
@@ -238,8 +244,6 @@ let unwatch: (observer: CancellationObserver) => boolean;
 export abstract class CancellationObserver {
   /** The scope watched; `undefined` while not watching. */
   #scope: CancelScope | undefined = undefined;
-  /** What the scope calls: `tell` bound to this observer. */
-  #waiter: Waiter | undefined = undefined;
 
   /**
    * Called once, with the scope's `Cancelled`, when the watched scope
@@ -254,32 +258,33 @@ export abstract class CancellationObserver {
 
   /** Whether the observer is registered with a scope. */
   get watching(): boolean {
-    return this.#waiter !== undefined;
+    return this.#scope !== undefined;
   }
 
   /**
-   * An observer is registered with the scope's own list of callbacks (one
-   * slot, or a `Set` past one, removed in O(1)) through one shared function
-   * bound to it: 48 bytes, the least a callback can cost, and no lookup.
+   * An observer is registered as itself in the scope's own list of waiters
+   * (one slot, or a `Set` past one, removed in O(1)): the scope calls its
+   * hidden `TELL` method. No bound function and no lookup per wait; the
+   * one field it adds is the scope it watches.
    */
   static {
-    const tell = function (
-      this: CancellationObserver,
-      cancelled: Cancelled,
-    ): void {
-      // The scope calls every callback it held when it was cancelled, even
-      // if an earlier one raised a shield meanwhile (as it does for `park`:
-      // no wait is left registered nowhere). One unwatched meanwhile, by
-      // what an earlier one did, is not told. (Known limit: one unwatched
-      // and at once watching another scope, within that same delivery,
-      // would be told now; nothing in the workspace does that.)
-      if (this.#scope === undefined) return;
-      this.#scope = this.#waiter = undefined;
-      this.cancelled(cancelled);
-    };
+    Object.defineProperty(CancellationObserver.prototype, TELL, {
+      value: function (this: CancellationObserver, cancelled: Cancelled) {
+        // The scope calls every waiter it held when it was cancelled, even
+        // if an earlier one raised a shield meanwhile (as it does for
+        // `park`: no wait is left registered nowhere). One unwatched
+        // meanwhile, by what an earlier one did, is not told. (Known limit:
+        // one unwatched and at once watching another scope, within that
+        // same delivery, would be told now; nothing in the workspace does
+        // that.)
+        if (this.#scope === undefined) return;
+        this.#scope = undefined;
+        this.cancelled(cancelled);
+      },
+    });
 
     watch = (scope, observer) => {
-      if (observer.#waiter !== undefined) {
+      if (observer.#scope !== undefined) {
         throw new Error(
           "Cannot watch cancellation: the observer is already watching a scope; unwatch it first",
         );
@@ -289,18 +294,16 @@ export abstract class CancellationObserver {
         observer.cancelled(pending);
         return false;
       }
-      const waiter: Waiter = tell.bind(observer);
       observer.#scope = scope;
-      observer.#waiter = waiter;
-      internals.addWaiter(scope, waiter);
+      internals.addWaiter(scope, observer as unknown as Told);
       return true;
     };
 
     unwatch = (observer) => {
-      const waiter = observer.#waiter;
-      if (waiter === undefined) return false;
-      internals.removeWaiter(observer.#scope!, waiter);
-      observer.#scope = observer.#waiter = undefined;
+      const scope = observer.#scope;
+      if (scope === undefined) return false;
+      internals.removeWaiter(scope, observer as unknown as Told);
+      observer.#scope = undefined;
       return true;
     };
   }
