@@ -47,14 +47,16 @@ export class Task<R> {
    * object: one object fewer per task for the garbage collector.
    */
   #failed: boolean | undefined;
+  /**
+   * What the task threw or returned, once `#failed` is set. Before that,
+   * the function that settles `#result` if it was read (its own field would
+   * cost every task 8 bytes; few tasks have their result read while they
+   * run). Typed with `unknown`, not `R`: a field that takes an `R` would
+   * make `Task<R>` invariant, so a `Task<string>` would not fit in a
+   * `Task<unknown>[]`.
+   */
   #outcome: unknown;
   #result: Promise<R | undefined> | undefined;
-  /**
-   * Settles `#result` once it was read. Typed with `unknown`, not `R`: a
-   * field that takes an `R` would make `Task<R>` invariant, so a
-   * `Task<string>` would not fit in a `Task<unknown>[]`.
-   */
-  #settleResult: ((failed: boolean, outcome: unknown) => void) | undefined;
 
   /**
    * Made by `TaskGroup.spawn`; not for user code.
@@ -96,7 +98,7 @@ export class Task<R> {
     if (this.#result === undefined) {
       this.#result = this.#failed === undefined
         ? new Promise((resolve, reject) => {
-          this.#settleResult = (failed, outcome) =>
+          this.#outcome = (failed: boolean, outcome: unknown) =>
             failed ? reject(outcome) : resolve(outcome as R | undefined);
         })
         : this.#failed
@@ -137,10 +139,13 @@ export class Task<R> {
 
   static {
     settleTask = (task, failed, outcome) => {
+      if (task.#failed !== undefined) return;
+      const settleResult = task.#result === undefined
+        ? undefined
+        : task.#outcome as (failed: boolean, outcome: unknown) => void;
       task.#failed = failed;
       task.#outcome = outcome;
-      task.#settleResult?.(failed, outcome);
-      task.#settleResult = undefined;
+      settleResult?.(failed, outcome);
     };
   }
 }
