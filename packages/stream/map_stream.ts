@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 import type { SafeStream } from "./produce.ts";
-import { MapIterator, type MapPlan } from "./_map_run.ts";
+import { type MapPlan, MapStream } from "./_map_run.ts";
 import {
   checkBoolean,
   checkCallback,
@@ -138,5 +138,5 @@ export function mapStream<T, R>(
     window: limit + buffer,
     ordered: ordered !== false,
   };
-  return { [Symbol.asyncIterator]: () => new MapIterator(plan) };
+  return new MapStream(plan);
 }
