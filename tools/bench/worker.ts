@@ -1,11 +1,12 @@
 // Copyright the corral authors. MIT license.
 /**
  * Worker benchmark: what `@corral/worker` costs, side by side in one run,
- * on Deno or on Node.
+ * on Deno, Node or Bun.
  *
  * - **Round trip.** One trivial call (`echo(i)`), awaited, again and again,
  *   on one warm worker: a raw `postMessage` to a worker that echoes (the
- *   floor: a Web module worker on Deno, `node:worker_threads` on Node),
+ *   floor: a Web module worker on Deno and Bun, `node:worker_threads` on
+ *   Node),
  *   `WorkerPool.run()` (size 1), and Piscina 5 (on Deno from `npm:`,
  *   through `node:worker_threads`). Each round gives each implementation a
  *   fresh warm worker and measures it alone; rounds alternate between the
@@ -30,13 +31,15 @@
  * ```sh
  * deno run -A tools/bench/worker.ts                  # on Deno
  * deno run -A tools/bench/worker.ts --node           # on Node, through tsx
+ * deno run -A tools/bench/worker.ts --bun            # on Bun
  * deno run -A tools/bench/worker.ts --rounds 9 --calls 3000 --primes 4000000 --json
  * ```
  *
  * With `--node` this process installs Piscina into a directory of the
  * system's temporary directory (once), then runs this same file on Node
  * through tsx, with the `paths` of `tools/conformance/tsconfig.json` (as
- * the conformance suite runs Node), and relays its output.
+ * the conformance suite runs Node), and relays its output. `--bun` does
+ * the same with Bun (the tsconfig's `paths` through `--tsconfig-override`).
  *
  * @module
  */
@@ -48,10 +51,12 @@ import { WorkerPool } from "../../packages/worker/mod.ts";
 
 /** Pinned here, not in deps.ts: only this benchmark needs it. */
 const PISCINA = "piscina@5.3.2";
-/** As tools/conformance/main.ts pins it. */
+/** As tools/conformance/main.ts pins them. */
 const TSX = "tsx@4.23.15";
+const BUN = "bun@1.4.5";
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno === "object";
+const bunVersion = (globalThis as { Bun?: { version: string } }).Bun?.version;
 const argv = isDeno ? Deno.args : process.argv.slice(2);
 
 const { values } = parseArgs({
@@ -64,6 +69,7 @@ const { values } = parseArgs({
     grace: { type: "string", default: "100" },
     json: { type: "boolean", default: false },
     node: { type: "boolean", default: false },
+    bun: { type: "boolean", default: false },
     only: { type: "string", default: "trips,split,cancel" },
   },
 });
@@ -95,9 +101,9 @@ function say(text: string): void {
 
 const loadNow = () => loadavg().map((x) => x.toFixed(2)).join(" ");
 
-// ------------------------------------------------------------- Node, via tsx
+// ------------------------------------------------ Node (via tsx) and Bun
 
-if (isDeno && values.node) {
+if (isDeno && (values.node || values.bun)) {
   const root = new URL("../../", import.meta.url);
   const dir = `${tmpdir()}/corral-bench-worker-node`;
   const run = async (command: string, args: string[], options = {}) => {
@@ -124,9 +130,23 @@ if (isDeno && values.node) {
       PISCINA,
     ]);
   }
+  const forwarded = argv.filter((arg) => arg !== "--node" && arg !== "--bun");
+  const piscina = `${dir}/node_modules/piscina/dist/main.js`;
+  if (values.bun) {
+    // As tools/conformance runs Bun: `@corral/*` from the tsconfig paths.
+    await run("npx", [
+      "--yes",
+      BUN,
+      "run",
+      "--tsconfig-override",
+      "tools/conformance/tsconfig.json",
+      "tools/bench/worker.ts",
+      ...forwarded,
+    ], { cwd: root.pathname, env: { CORRAL_BENCH_PISCINA: piscina } });
+    process.exit(0);
+  }
   // Installed first without our NODE_OPTIONS (see tools/conformance).
   await run("npx", ["--yes", TSX, "--version"], { stdout: "null" });
-  const forwarded = argv.filter((arg) => arg !== "--node");
   await run("npx", [
     "--yes",
     TSX,
@@ -140,7 +160,7 @@ if (isDeno && values.node) {
       NODE_OPTIONS: `--import=${
         new URL("tools/conformance/node_esm.mjs", root).href
       }`,
-      CORRAL_BENCH_PISCINA: `${dir}/node_modules/piscina/dist/main.js`,
+      CORRAL_BENCH_PISCINA: piscina,
     },
   });
   process.exit(0);
@@ -148,6 +168,8 @@ if (isDeno && values.node) {
 
 const runtime = isDeno
   ? `Deno ${Deno.version.deno}`
+  : bunVersion !== undefined
+  ? `Bun ${bunVersion}`
   : `Node ${process.versions.node} (tsx)`;
 
 interface PiscinaLike {
@@ -168,7 +190,7 @@ async function loadPiscina(): Promise<PiscinaClass> {
   const path = process.env.CORRAL_BENCH_PISCINA;
   if (path === undefined) {
     throw new Error(
-      "on Node, run: deno run -A tools/bench/worker.ts --node (it installs Piscina)",
+      "on Node or Bun, run: deno run -A tools/bench/worker.ts --node (or --bun; it installs Piscina)",
     );
   }
   // CommonJS: its exports may come as `default` only.
@@ -189,7 +211,8 @@ interface RawWorker {
 
 async function rawWorker(): Promise<RawWorker> {
   let wake: (value: number) => void = () => {};
-  if (isDeno) {
+  // The Web API where the runtime has it (Bun's pool uses it too).
+  if (isDeno || bunVersion !== undefined) {
     const worker = new Worker(rawModule, { type: "module" });
     worker.onmessage = (event) => wake(event.data);
     return {
