@@ -8,7 +8,12 @@
  * @module
  */
 import { Cancelled, CancelScope } from "@corral/scope";
-import { currentScope, runRootLike, runUnder } from "@corral/scope/plumbing";
+import {
+  currentScope,
+  queueMacrotask,
+  runRootLike,
+  runUnder,
+} from "@corral/scope/plumbing";
 import {
   parseTimeout,
   TIMEOUT_HEADERS,
@@ -136,11 +141,18 @@ export function requestScope(
  * abort. So a request is watched only once its handler has outlived the
  * macrotask it started in, i.e. once it waits for real I/O, where a
  * disconnect matters; a disconnect before that is not lost, since
- * `signal.aborted` stays true.
+ * `signal.aborted` stays true. Except on Deno before 2.8.3: there a
+ * `request.signal` first read after the client went never aborts (seen on
+ * 2.1.0 through 2.8.2: read in the request's first turn it aborts, read in
+ * a later macrotask it never does; 2.8.3 and 2.9 abort it), so there the
+ * signal is read at once (`READ_SIGNAL_AT_ONCE`). Those releases have no
+ * legacy-abort mode and print no notice.
  *
- * All requests started in one turn share one `setImmediate`, which is
- * never cancelled: a request that finished in its turn stays in `waiting`,
- * closed, until the flush, or until every request in it is closed. Road not taken: a `Set` of waiting
+ * All requests started in one turn share one macrotask turn
+ * (`queueMacrotask`: `setImmediate`, on Deno 2.1 from `node:timers`), which
+ * is never cancelled: a request that finished in its turn stays in
+ * `waiting`, closed, until the flush, or until every request in it is
+ * closed. Road not taken: a `Set` of waiting
  * requests and `clearImmediate` once it empties (the first version). A
  * request then paid a `Set` insertion and deletion and, when it was alone
  * in its turn, a `setImmediate` and a `clearImmediate`: 0.2 µs batched
@@ -154,10 +166,16 @@ export class DisconnectWatch {
   /** "waiting" (in `waiting`) → "watching" (listener added) → "closed". */
   #state: "waiting" | "watching" | "closed" = "waiting";
   #onAbort: (() => void) | undefined;
+  /** The request's signal, once read (each read may cost the runtime). */
+  #signal: AbortSignal | undefined;
 
   constructor(request: Request, scope: CancelScope) {
     this.#request = request;
     this.#scope = scope;
+    if (READ_SIGNAL_AT_ONCE) {
+      this.watch();
+      return;
+    }
     waiting.push(this);
     stillWaiting++;
     if (!flushQueued) {
@@ -170,7 +188,7 @@ export class DisconnectWatch {
   watch(): void {
     if (this.#state !== "waiting") return; // finished in its turn
     this.#state = "watching";
-    const signal = this.#request.signal;
+    const signal = this.#signal = this.#request.signal;
     // Made here, not per request: most requests are never watched.
     const onAbort = this.#onAbort = () => {
       if (this.#state !== "watching") return; // belt and braces, see close()
@@ -188,12 +206,32 @@ export class DisconnectWatch {
    */
   close(): void {
     if (this.#state === "watching") {
-      this.#request.signal.removeEventListener("abort", this.#onAbort!);
+      this.#signal!.removeEventListener("abort", this.#onAbort!);
     } else if (this.#state === "waiting" && --stillWaiting === 0) {
       waiting.length = 0; // every request of the turn is done: drop them now
     }
     this.#state = "closed";
   }
+}
+
+/**
+ * Whether the signal must be read in the request's first turn: on Deno
+ * before 2.8.3 (see `DisconnectWatch`). Other runtimes abort a signal read
+ * late, as their tests show (`runtimes_test.ts`).
+ */
+const READ_SIGNAL_AT_ONCE: boolean = lateSignalNeverAborts(
+  (globalThis as { Deno?: { version?: { deno?: unknown } } }).Deno?.version
+    ?.deno,
+);
+
+/** True for a Deno release (`"2.8.2"`) before 2.8.3. */
+export function lateSignalNeverAborts(denoVersion: unknown): boolean {
+  if (typeof denoVersion !== "string") return false;
+  const [major = 0, minor = 0, patch = 0] = denoVersion.split(".").map((part) =>
+    parseInt(part, 10)
+  );
+  if (major !== 2) return major < 2;
+  return minor < 8 || (minor === 8 && patch < 3);
 }
 
 /**
@@ -211,19 +249,6 @@ function flushWaiting(): void {
   stillWaiting = 0;
   flushQueued = false;
   for (const watch of watches) watch.watch();
-}
-
-/**
- * Runs `callback` in a later macrotask, after pending I/O: `setImmediate`
- * where it exists (Deno, Node, Bun), else `setTimeout(0)`.
- */
-function queueMacrotask(callback: () => void): void {
-  const runtime = globalThis as { setImmediate?: (fn: () => void) => unknown };
-  if (typeof runtime.setImmediate === "function") {
-    runtime.setImmediate(callback);
-  } else {
-    setTimeout(callback, 0);
-  }
 }
 
 /**
