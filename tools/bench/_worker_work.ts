@@ -25,15 +25,22 @@ export function countPrimes(from: number, to: number): number {
 /**
  * Busy with no checkpoint for `ms`, counting its turns in `counter[0]`
  * (shared memory, so the benchmark sees whether the thread really
- * stopped); says when it started.
+ * stopped) and writing the time of each turn, as `performance.timeOrigin
+ * + performance.now()`, into `last[0]` (so it sees when); says when it
+ * started.
  */
 export function spin(
   port: MessagePort,
   counter: Int32Array,
   ms: number,
+  last?: Float64Array,
 ): number {
   port.postMessage("started");
+  const origin = performance.timeOrigin;
   const end = performance.now() + ms;
-  while (performance.now() < end) Atomics.add(counter, 0, 1);
+  for (let now = performance.now(); now < end; now = performance.now()) {
+    Atomics.add(counter, 0, 1);
+    if (last !== undefined) last[0] = origin + now;
+  }
   return Atomics.load(counter, 0);
 }
