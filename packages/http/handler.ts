@@ -44,11 +44,16 @@ export type RequestHandler = (
   context: RequestContext,
 ) => Response | Promise<Response>;
 
-/** A fetch handler: what `Deno.serve`, `Bun.serve`, `@hono/node-server` and workers call. */
+/**
+ * A fetch handler: what `Deno.serve`, `Bun.serve`, `@hono/node-server` and
+ * workers call. It returns a `Response` itself when the request handler
+ * returned one synchronously (the request's scope has then already
+ * exited), else a promise of one; `await` takes both.
+ */
 export type FetchHandler = (
   request: Request,
   info?: HandlerInfo,
-) => Promise<Response>;
+) => Response | Promise<Response>;
 
 /** Options for {@linkcode handler}. */
 export interface HandlerOptions {
@@ -89,7 +94,7 @@ export interface HandlerOptions {
 
 /**
  * Wraps a request handler into a fetch handler, `(request, info?) =>
- * Promise<Response>`, for `Deno.serve`, `Bun.serve`, Node (through
+ * Response | Promise<Response>`, for `Deno.serve`, `Bun.serve`, Node (through
  * `@hono/node-server`'s `serve({ fetch })`), workers and any runtime that
  * calls a function with a `Request`. Like passing `fn` itself, except that
  * each request runs in its own root scope, named after its method and path
@@ -112,6 +117,12 @@ export interface HandlerOptions {
  * reads a `grpc-status`, a Connect client a JSON error) and carry nothing
  * of the handler.
  *
+ * A handler that returns its `Response` synchronously gets it back
+ * synchronously, not in a promise: its scope has exited by then, and
+ * `Deno.serve` answers a `Response` on a faster path than a promise.
+ * Otherwise the fetch handler returns a promise. Code that calls the fetch
+ * handler itself should `await` what it returns.
+ *
  * Deno 2.9's legacy `request.signal` also aborts after every *completed*
  * response (deno #29111), until `"unstable": ["no-legacy-abort"]` in
  * `deno.json` (or `--unstable-no-legacy-abort`). That abort is not taken
@@ -124,7 +135,7 @@ export interface HandlerOptions {
  * @param fn The request handler: `(request, { scope, info, timeout })`.
  * @param options Deadline headers, maximum and default timeouts, error hook,
  * scope names.
- * @returns A fetch handler.
+ * @returns A fetch handler: it returns a `Response`, or a promise of one.
  * @throws {TypeError} If `fn`, `onError` or `scopeName` is not a function,
  * `options` is not an object, or `timeoutHeaders` is not an array of the
  * three header names.

@@ -439,6 +439,46 @@ Deno.test("handler() works as a plain fetch handler, without the runtime's info"
   assert.equal(await response.text(), "DELETE");
 });
 
+Deno.test("handler() answers a synchronous Response synchronously, its scope exited; anything else in a promise", async () => {
+  let scope: CancelScope | undefined;
+  const sync = handler((_request, context) => {
+    scope = context.scope;
+    return new Response("sync");
+  });
+  const answer = sync(new Request("http://example.com/"));
+  assert.ok(answer instanceof Response);
+  assert.equal(await answer.text(), "sync");
+  assert.equal(scope!.toString(), 'CancelScope "GET /" (exited)');
+
+  const later = handler(async () => {
+    await Promise.resolve();
+    return new Response("later");
+  })(new Request("http://example.com/"));
+  assert.ok(later instanceof Promise);
+  assert.equal(await (await later).text(), "later");
+
+  // A synchronous throw, a value that is no Response, a refused header:
+  // the same answers as ever, whatever their form.
+  const original = console.error;
+  console.error = () => {};
+  try {
+    const thrown = handler(() => {
+      throw new Error("boom");
+    })(new Request("http://example.com/"));
+    assert.equal((await thrown).status, 500);
+    const wrong = handler(() => "text" as unknown as Response)(
+      new Request("http://example.com/"),
+    );
+    assert.equal((await wrong).status, 500);
+  } finally {
+    console.error = original;
+  }
+  const refused = sync(
+    new Request("http://example.com/", { headers: { "grpc-timeout": "1x" } }),
+  );
+  assert.equal((await refused).status, 400);
+});
+
 Deno.test("handler() sees a disconnect that happened before it started watching", async () => {
   // The signal is read once the handler outlives its first turn (waits for
   // real I/O); a client gone before that is seen then, since it stays aborted.

@@ -182,7 +182,12 @@ export async function serve(
         return new Response(null, { status: 503 });
       }
       inFlight++;
-      return handleRequest(fn, config, request, info, scope).finally(() => {
+      const answer = handleRequest(fn, config, request, info, scope);
+      if (answer instanceof Response) {
+        if (--inFlight === 0) onIdle?.();
+        return answer;
+      }
+      return answer.finally(() => {
         if (--inFlight === 0) onIdle?.();
       });
     });
