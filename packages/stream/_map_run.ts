@@ -84,11 +84,15 @@ class MapRun<T, R> {
   live = 0;
   /**
    * Ordered: result `i` in slot `i % window`, `filled` says which slots
-   * hold one. As completed: a FIFO of `count` results from `head`.
+   * hold one; `head` is the slot of result `emitted`, `tail` that of item
+   * `taken`. As completed: a FIFO of `count` results from `head`, the next
+   * one going to `tail`. (Kept as slots that wrap, not computed with `%`:
+   * an integer division per item and per result was measurable.)
    */
   readonly slots: R[];
   readonly filled: Uint8Array;
   head = 0;
+  tail = 0;
   count = 0;
   /** The group, while it runs. */
   group: TaskGroup | undefined = undefined;
@@ -222,6 +226,9 @@ class MapRun<T, R> {
           continue;
         }
         const index = this.taken++;
+        // Ordered: the item's slot (`index % window`).
+        const slot = this.tail;
+        if (ordered) this.tail = slot + 1 === window ? 0 : slot + 1;
         this.inFlight++;
         let value: T;
         if (array !== undefined) {
@@ -243,12 +250,14 @@ class MapRun<T, R> {
         // (A failure skips this count: the group halts, nothing reads it.)
         this.inFlight--;
         if (ordered) {
-          const slot = index % window;
           this.slots[slot] = result;
           this.filled[slot] = 1;
           if (index === this.emitted) this.wakeConsumer();
         } else {
-          this.slots[(this.head + this.count++) % window] = result;
+          const tail = this.tail;
+          this.slots[tail] = result;
+          this.tail = tail + 1 === window ? 0 : tail + 1;
+          this.count++;
           this.wakeConsumer();
         }
       }
@@ -289,20 +298,17 @@ class MapRun<T, R> {
     if (this.halted !== undefined) return undefined;
     const { window } = this.plan;
     let value: R;
+    const slot = this.head;
     if (this.plan.ordered) {
-      const slot = this.emitted % window;
       if (this.filled[slot] === 0) return undefined;
-      value = this.slots[slot]!;
-      this.slots[slot] = undefined!;
       this.filled[slot] = 0;
     } else {
       if (this.count === 0) return undefined;
-      const slot = this.head;
-      value = this.slots[slot]!;
-      this.slots[slot] = undefined!;
-      this.head = (slot + 1) % window;
       this.count--;
     }
+    value = this.slots[slot]!;
+    this.slots[slot] = undefined!;
+    this.head = slot + 1 === window ? 0 : slot + 1;
     this.emitted++;
     // A slot is free. Each item in flight takes one as it finishes (its
     // worker loops on without waiting), so while the consumer has results
