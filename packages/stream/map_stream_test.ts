@@ -453,6 +453,38 @@ Deno.test("mapStream: a loop over an endless source with a synchronous fn still 
   assert.ok(fired, `the timer did not run in ${count} items`);
 });
 
+Deno.test("mapStream: a consumer whose items turn slow still lets timers run within a bounded number of items (rule 2)", async () => {
+  // next() reads the clock every 8 to 128 calls, fewer apart as the
+  // consumer slows down: from a cold start and after a fast phase (which
+  // spaced the reads out), a timer due now runs within a bounded number of
+  // slow items.
+  const busy = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) { /* the consumer's own work */ }
+  };
+  for (const fast of [0, 5_000]) {
+    let fired = false, slow = 0, count = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    function* endless() {
+      for (let i = 0;; i++) yield i;
+    }
+    for await (const _ of mapStream(endless(), (i) => i, { limit: 4 })) {
+      if (++count <= fast) continue;
+      timer ??= setTimeout(() => fired = true, 0);
+      // Bounded, so that a loop that starves the timer fails, not hangs.
+      if (fired || ++slow === 1_000) break;
+      busy(0.2);
+    }
+    clearTimeout(timer);
+    assert.ok(fired, `the timer did not run in ${slow} slow items`);
+    const bound = fast === 0 ? 40 : 160;
+    assert.ok(
+      slow <= bound,
+      `the timer ran after ${slow} slow items (after ${fast} fast ones), more than ${bound}`,
+    );
+  }
+});
+
 Deno.test("mapStream: each iteration maps afresh; return() before the first next() starts nothing", async () => {
   await onClock(async () => {
     let calls = 0;
