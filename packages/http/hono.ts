@@ -125,9 +125,11 @@ export function corral(options?: CorralOptions): CorralMiddleware {
     const scope = requestScope(config, request, timeout); // throws to app.onError
     c.set("scope", scope);
     c.set("timeout", timeout);
+    const running = runRootLike(scope, currentScope(), () => next());
+    // After the chain's synchronous part, still in the request's first turn.
     const watch = new DisconnectWatch(request, scope);
     try {
-      await runRootLike(scope, currentScope(), () => next());
+      await running;
       // Hono caught what the route threw; answer our own cancellation.
       const error = c.error;
       if (error instanceof Cancelled) {
