@@ -13,7 +13,8 @@
  *   makes both lazily, so a handler that never looks at them does not pay
  *   for them; and Deno answers a returned `Response` on a faster path than
  *   a returned promise, which every async handler pays (about 0.7 µs of
- *   server CPU on Deno 2.9), `handler()` included;
+ *   server CPU on Deno 2.9). `handler()` does not: it returns the
+ *   `Response` of a handler that answered synchronously as it is;
  * - `handler()`: `bare` through `@corral/http`'s `handler()` (which reads
  *   the URL for the scope's name and the deadline headers);
  * - `hono`: a Hono app with one route;
