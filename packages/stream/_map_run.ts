@@ -332,7 +332,6 @@ class MapRun<T, R> {
   takeReady(): IteratorResult<R> | undefined {
     if (this.halted !== undefined) return undefined;
     const { window } = this.plan;
-    let value: R;
     const slot = this.head;
     if (this.plan.ordered) {
       if (this.filled[slot] === 0) return undefined;
@@ -341,7 +340,7 @@ class MapRun<T, R> {
       if (this.count === 0) return undefined;
       this.count--;
     }
-    value = this.slots[slot]!;
+    const value: R = this.slots[slot]!;
     this.slots[slot] = undefined!;
     this.head = slot + 1 === window ? 0 : slot + 1;
     this.emitted++;

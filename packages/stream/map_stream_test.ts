@@ -465,9 +465,9 @@ Deno.test("mapStream: a consumer whose items turn slow still lets timers run wit
   for (const fast of [0, 5_000]) {
     let fired = false, slow = 0, count = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    function* endless() {
+    const endless = function* () {
       for (let i = 0;; i++) yield i;
-    }
+    };
     for await (const _ of mapStream(endless(), (i) => i, { limit: 4 })) {
       if (++count <= fast) continue;
       timer ??= setTimeout(() => fired = true, 0);
