@@ -118,6 +118,17 @@ export class WaitNode extends CancellationObserver {
     this.queue?.remove(this);
     resolve(new Rejection(cancelled));
   }
+
+  /**
+   * One idle node kept while this module lives, so that V8 keeps the
+   * layout of wait nodes (and the optimized code that expects it) through
+   * a full collection with no wait alive; see `Receiver`.
+   */
+  static readonly #keepsLayoutAlive: unknown = new WaitNode(
+    undefined,
+    undefined,
+    undefined,
+  );
 }
 
 /**

@@ -607,6 +607,29 @@ export class Receiver<T> implements AsyncIterable<T> {
       `${this.#state.describe("ended")}: every sender is closed`,
     );
   }
+
+  /**
+   * One idle channel, its wait queues made and its buffer used once, kept
+   * while this module lives. V8 keeps the hidden classes ("maps") that the
+   * instances of a class share only while one of them is alive (the fields
+   * are transitions from the class's first map, held weakly): without it, a
+   * full collection with no channel alive dropped them, and every function
+   * optimized for them was thrown away and optimized again.
+   */
+  static readonly #keepsLayoutAlive: unknown = ((state) => [
+    new Sender(state as never),
+    new Receiver(state as never),
+  ])(usedState());
+}
+
+/** A channel's state with its queues made and its buffer used once. */
+function usedState(): ChannelState<unknown> {
+  const state = new ChannelState<unknown>(1, "");
+  state.sendQueue();
+  state.receiveQueue();
+  state.push(undefined);
+  state.shift();
+  return state;
 }
 
 function yieldItem<T>(value: T): IteratorResult<T> {
