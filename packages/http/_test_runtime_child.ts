@@ -9,6 +9,9 @@
  *
  * Lines on stdout: `LISTENING <port>`, then `ENTERED <path>`,
  * `CANCELLED <path> <source>`, `STATUS <path> <status>` as requests run.
+ * It exits when its stdin ends: the test closes it when done (and the
+ * system does if the test dies). A signal would reach only npx, which
+ * leaves this process running with its server.
  *
  * @module
  */
@@ -20,6 +23,9 @@ import { handler, type RequestHandler } from "./handler.ts";
 import { corral, type CorralVariables } from "./hono.ts";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();
 
 /** The `node_modules` that npx made for this run. */
 function npxModules(): string {

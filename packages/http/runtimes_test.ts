@@ -78,7 +78,7 @@ class Child implements AsyncDisposable {
       args: runtime.command.slice(1),
       cwd: ROOT,
       env: runtime.env,
-      stdin: "null",
+      stdin: "piped", // closed when done: the server's signal to exit
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
@@ -105,6 +105,9 @@ class Child implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    // The end of stdin stops the server itself: npx, which this signal
+    // reaches, does not pass it on to the runtime it started.
+    await this.#process.stdin.close().catch(() => {});
     try {
       this.#process.kill("SIGTERM");
     } catch {
