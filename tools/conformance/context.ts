@@ -38,6 +38,40 @@ test(
 );
 
 test(
+  "context: run() puts the values back after a return, a throw, awaits at each level, and a stack overflow through nested runs",
+  async () => {
+    const depth = new Variable<number>({ name: "depth", defaultValue: 0 });
+    assert.throws(() =>
+      user.run("thrower", () => {
+        throw new Error("thrown");
+      }), /thrown/);
+    assert.equal(user.get(), "nobody");
+    const seen: string[] = [];
+    const look = () => seen.push(`${user.get()}/${depth.get()}`);
+    await user.run("outer", async () => {
+      await depth.run(1, async () => {
+        await user.run("inner", async () => {
+          await checkpoint();
+          look();
+        });
+        look();
+      });
+      await checkpoint();
+      look();
+    });
+    assert.deepEqual(seen, ["inner/1", "outer/1", "outer/0"]);
+    // Rule 19: the overflow may strike a run's own restore; the next use
+    // of the context, on a roomier stack, still finds the outer values.
+    const dive = (n: number): number => user.run(`${n}`, () => dive(n + 1));
+    for (let i = 0; i < 5; i++) {
+      depth.run(i, () => assert.throws(() => dive(0), RangeError));
+      assert.equal(`${user.get()}/${depth.get()}`, "nobody/0");
+    }
+  },
+  { needs: ["context"] },
+);
+
+test(
   "context: a spawned task sees the values where it was spawned (rule 14)",
   async () => {
     const seen: string[] = [];
