@@ -44,3 +44,22 @@ export function spin(
   }
   return Atomics.load(counter, 0);
 }
+
+/**
+ * Busy with no checkpoint and no call out of JavaScript: only counting its
+ * turns in `counter[0]` (the benchmark watches the count to see when it
+ * stops). Bun is slower to stop a loop that reads a clock (`spin`), so the
+ * two are measured apart. Says when it started; stops itself after
+ * `turns` turns.
+ */
+export function spinPlain(
+  port: MessagePort,
+  counter: Int32Array,
+  turns: number,
+): number {
+  port.postMessage("started");
+  while (Atomics.add(counter, 0, 1) < turns) {
+    // Nothing else: this is the loop a terminate() must interrupt.
+  }
+  return Atomics.load(counter, 0);
+}
