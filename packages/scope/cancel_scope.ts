@@ -217,12 +217,21 @@ export class CancelScope {
   set #shield(value: boolean) {
     this.#setFlag(SHIELD, value);
   }
-  /** Absolute deadline on `#clock`; `Infinity` for none. */
   /**
-   * The absolute deadline; until the scope runs, its relative timeout
-   * instead when `TIMEOUT_PENDING` is set (one field fewer per scope).
+   * The absolute deadline on `#clock`, `Infinity` for none; until the scope
+   * runs, its relative timeout instead when `TIMEOUT_PENDING` is set (one
+   * field for both). Kept in `#rare`: most scopes have no deadline, and a
+   * field of its own cost every task 8 bytes (an idle task 976 → 968 bytes
+   * on Deno, 1,066 → 1,058 on Node).
    */
-  #deadline: number;
+  get #deadline(): number {
+    const rare = this.#rare;
+    return rare === undefined ? Infinity : rare.deadline;
+  }
+  set #deadline(value: number) {
+    if (this.#rare !== undefined) this.#rare.deadline = value;
+    else if (value !== Infinity) (this.#rare = new Rare()).deadline = value;
+  }
   /** The deadline, `Infinity` while a timeout waits for `run()`. */
   get #absoluteDeadline(): number {
     return this.#flags & TIMEOUT_PENDING ? Infinity : this.#deadline;
@@ -267,10 +276,10 @@ export class CancelScope {
     return this.#rare?.controller;
   }
   /**
-   * What most scopes never need (a deadline's queue entry, a signal, a
-   * mock clock), in one object made on first use: a task holds its scope
-   * for its whole life, and two fields fewer per scope is less for the
-   * garbage collector to copy under 100,000 live tasks.
+   * What most scopes never need (a deadline and its queue entry, a
+   * signal, a mock clock), in one object made on first use: a task holds
+   * its scope for its whole life, and three fields fewer per scope is less
+   * for the garbage collector to copy under 100,000 live tasks.
    */
   #rare: Rare | undefined;
   /**
@@ -299,7 +308,6 @@ export class CancelScope {
   constructor(options?: CancelScopeOptions) {
     if (options === undefined) { // every unnamed task: nothing to check
       this.#name = "";
-      this.#deadline = Infinity;
       return;
     }
     // Read field by field: no `{}` default to allocate on every scope.
@@ -981,6 +989,8 @@ const AsyncFunction = (async () => {}).constructor;
 
 /** The rarely used state of a scope (see `CancelScope.#rare`). */
 class Rare {
+  /** See `CancelScope#deadline`. */
+  deadline = Infinity;
   deadlineEntry: DeadlineEntry | undefined = undefined;
   controller: AbortController | undefined = undefined;
   clock: Clock = realClock;
