@@ -454,9 +454,11 @@ async function cancelLatency(loop: "clock" | "plain"): Promise<
         quiet = now === count ? quiet + 10 : 0;
         count = now;
       }
-      // When it stopped: the time of its last turn, which it wrote itself
-      // (both clocks as performance.timeOrigin + performance.now()).
       clearInterval(sampler);
+      // When it stopped: the plain loop, when the sampler last saw its
+      // count move; the clock loop, the time of its last turn, which it
+      // wrote itself (both clocks as performance.timeOrigin +
+      // performance.now()).
       if (quiet < 100) stillRunning++;
       else if (loop === "plain") gone.push(moved - at - GRACE);
       else gone.push(last[0]! - (performance.timeOrigin + at) - GRACE);
