@@ -6,38 +6,8 @@
  * @module
  */
 
-/** A short real-time delay (tests keep these to a few milliseconds). */
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A loopback server on an ephemeral port, closed with `await using`. */
-export interface TestServer extends AsyncDisposable {
-  url: string;
-  server: Deno.HttpServer<Deno.NetAddr>;
-}
-
-/** Starts `Deno.serve` on 127.0.0.1, port 0, silently. */
-export function startServer(
-  handler: Deno.ServeHandler<Deno.NetAddr>,
-): TestServer {
-  const server = Deno.serve(
-    { port: 0, hostname: "127.0.0.1", onListen() {} },
-    handler,
-  );
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    server,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
-
-/** A promise with its resolvers. */
-export function deferred<T = void>(): PromiseWithResolvers<T> {
-  return Promise.withResolvers<T>();
-}
+export { deferred, delay, startServer } from "../../tools/testing/loopback.ts";
+export type { TestServer } from "../../tools/testing/loopback.ts";
 
 /** Splits a text stream into lines (std's `TextLineStream`, which JSR would give). */
 export class TextLineStream extends TransformStream<string, string> {
