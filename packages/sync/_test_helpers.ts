@@ -7,15 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { Cancelled, sleep } from "@corral/scope";
-import { MockClock } from "@corral/scope/testing";
+import { rejection } from "../../tools/testing/outcomes.ts";
 
-/** Runs `fn` on a fresh mock clock with autojump; returns its value. */
-export async function onClock<T>(
-  fn: (clock: MockClock) => T | Promise<T>,
-): Promise<T> {
-  const clock = new MockClock({ autojump: true });
-  return (await clock.run(() => fn(clock))) as T;
-}
+export { onClock, rejection, settle } from "../../tools/testing/outcomes.ts";
+export type { Settled } from "../../tools/testing/outcomes.ts";
 
 /**
  * Trio's `wait_all_tasks_blocked()`: on an autojump clock, a sleep returns
@@ -24,26 +19,6 @@ export async function onClock<T>(
  */
 export function allBlocked(): Promise<void> {
   return sleep(1);
-}
-
-/** How a promise settled. */
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** Waits for `promise` and says how it settled, never rejecting. */
-export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
-
-/** Asserts that `promise` rejects, and returns what it rejected with. */
-export async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  const outcome = await settle(promise);
-  if (outcome.ok) {
-    assert.fail(`expected a rejection, got ${String(outcome.value)}`);
-  }
-  return outcome.error;
 }
 
 /** Asserts that `promise` rejects with a `Cancelled`. */

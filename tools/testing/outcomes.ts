@@ -1,8 +1,8 @@
 // Copyright the corral authors. MIT license.
 /**
  * Test helpers, not published: how a promise settled, its rejection, and a
- * mock clock per case, shared by the tests of `@corral/stream` and
- * `@corral/taskgroup`.
+ * mock clock per case, shared by the tests of `@corral/stream`,
+ * `@corral/sync` and `@corral/taskgroup`.
  *
  * @module
  */
