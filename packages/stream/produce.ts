@@ -1,14 +1,8 @@
 // Copyright the corral authors. MIT license.
 import { Cancelled, CancelScope, checkpoint } from "@corral/scope";
-import {
-  CancellationObserver,
-  cancellationOf,
-  currentScope,
-  runTask,
-  unwatchCancellation,
-  watchCancellation,
-} from "@corral/scope/plumbing";
+import { cancellationOf, currentScope, runTask } from "@corral/scope/plumbing";
 import { openChannel, type Receiver, type Sender } from "@corral/sync";
+import { ParkingLot } from "@corral/sync/plumbing";
 import {
   checkCallback,
   checkCount,
@@ -305,8 +299,11 @@ class Run<T> {
   requested = 0;
   /** How many items the producer delivered. */
   sent = 0;
-  /** Producers waiting for demand after a send, oldest first. */
-  readonly demand = new DemandQueue();
+  /**
+   * Producers waiting for demand after a send, oldest first (a wait there
+   * is a checkpoint, and a cancelled one leaves at once: rules 1 and 17).
+   */
+  readonly demand = new ParkingLot();
   /** True once the consumer left: every later send throws `Cancelled`. */
   gone = false;
   /** Set when the producer's task ended. */
@@ -352,7 +349,7 @@ class Run<T> {
   /** Delivered: go on while the buffer allows, else wait for demand. */
   readonly #afterSend = (): Promise<void> | undefined => {
     if (++this.sent < this.requested + this.buffer) return undefined;
-    return waitForDemand(this.demand);
+    return this.demand.park();
   };
 
   #fastSends = 0;
@@ -377,7 +374,7 @@ class Run<T> {
   /** The consumer asks for one more item. */
   request(): void {
     this.requested++;
-    this.demand.shift()?.wake();
+    this.demand.unpark();
   }
 
   start(parent: CancelScope | undefined): void {
@@ -417,10 +414,7 @@ class Run<T> {
     this.state = ENDED;
     if (this.scope === undefined || this.ended) return;
     this.scope.cancel(reason);
-    const cancelled = this.scope.reason!;
-    for (let parked; (parked = this.demand.shift()) !== undefined;) {
-      parked.fail(cancelled);
-    }
+    this.demand.failAll(this.scope.reason!);
     this.receiver.close();
   }
 
@@ -429,124 +423,6 @@ class Run<T> {
     if (!this.failed || this.reported) return undefined;
     this.reported = true;
     return { error: this.error };
-  }
-}
-
-/** How a demand wait fails: resolving with this thenable rejects. */
-class Rejection {
-  readonly #error: unknown;
-  constructor(error: unknown) {
-    this.#error = error;
-  }
-  then(_: unknown, reject: (error: unknown) => void): void {
-    reject(this.#error);
-  }
-}
-
-/**
- * A producer waiting for demand: a node of its run's `DemandQueue`, and
- * the observer of its scope's cancellation, registered as itself. One
- * object and one promise per wait, no closure: in lock-step every item
- * waits once.
- */
-class DemandWait extends CancellationObserver {
-  prev: DemandWait | undefined = undefined;
-  next: DemandWait | undefined = undefined;
-  queue: DemandQueue | undefined = undefined;
-  resolve: ((value: unknown) => void) | undefined = undefined;
-
-  /** The consumer asked for an item: the producer goes on. */
-  wake(): void {
-    const resolve = this.resolve;
-    if (resolve === undefined) return;
-    this.resolve = undefined;
-    unwatchCancellation(this);
-    resolve(undefined);
-  }
-
-  /** The consumer left: the wait throws `error`. */
-  fail(error: unknown): void {
-    const resolve = this.resolve;
-    if (resolve === undefined) return;
-    this.resolve = undefined;
-    unwatchCancellation(this);
-    resolve(new Rejection(error));
-  }
-
-  /** The producer's scope was cancelled: leave the queue, throw. */
-  cancelled(cancelled: Cancelled): void {
-    const resolve = this.resolve;
-    if (resolve === undefined) return;
-    this.resolve = undefined;
-    this.queue?.remove(this);
-    resolve(new Rejection(cancelled));
-  }
-}
-
-/**
- * The producers of one run waiting for demand, oldest first: a doubly
- * linked list, so a cancelled wait leaves in O(1) (rule 17).
- */
-class DemandQueue {
-  head: DemandWait | undefined = undefined;
-  tail: DemandWait | undefined = undefined;
-
-  push(node: DemandWait): void {
-    node.queue = this;
-    node.prev = this.tail;
-    if (this.tail === undefined) this.head = node;
-    else this.tail.next = node;
-    this.tail = node;
-  }
-
-  remove(node: DemandWait): void {
-    if (node.queue !== this) return;
-    const { prev, next } = node;
-    if (prev === undefined) this.head = next;
-    else prev.next = next;
-    if (next === undefined) this.tail = prev;
-    else next.prev = prev;
-    node.prev = node.next = node.queue = undefined;
-  }
-
-  shift(): DemandWait | undefined {
-    const node = this.head;
-    if (node !== undefined) this.remove(node);
-    return node;
-  }
-}
-
-let capturedResolve: ((value: unknown) => void) | undefined;
-
-function capture(resolve: (value: unknown) => void): void {
-  capturedResolve = resolve;
-}
-
-/**
- * Waits in `queue` until the consumer asks for more (rules 1 and 17: a
- * checkpoint, and a cancelled wait leaves the queue at once).
- */
-function waitForDemand(queue: DemandQueue): Promise<void> {
-  const scope = currentScope();
-  const node = new DemandWait();
-  try {
-    const cancelled = cancellationOf(scope);
-    if (cancelled !== undefined) return Promise.reject(cancelled);
-    const waiting = new Promise<void>(capture as never);
-    node.resolve = capturedResolve;
-    capturedResolve = undefined;
-    queue.push(node);
-    // A deadline that passed since the check above is seen here: then
-    // `node.cancelled` has run, and the node left the queue again.
-    if (scope !== undefined) watchCancellation(scope, node);
-    return waiting;
-  } catch (error) {
-    // A stack overflow at the edge (rule 19): the wait rejects, and
-    // leaves neither a waiter in the queue nor an observer on the scope.
-    node.resolve = capturedResolve = undefined;
-    node.queue?.remove(node);
-    unwatchCancellation(node);
-    return Promise.reject(error);
   }
 }
 
@@ -643,8 +519,8 @@ class ProducedIterator<T> implements StreamIterator<T> {
   }
 
   /**
-   * A stream, an iterator (with its idle run and channel) and a demand
-   * wait that never run, kept while this module lives. V8 keeps the hidden
+   * A stream and an iterator (with its idle run and channel) that never
+   * run, kept while this module lives. V8 keeps the hidden
    * classes ("maps") that the instances of a class share only while one of
    * them is alive: the fields are transitions from the class's first map,
    * held weakly. Without these, a full collection with no stream alive
@@ -656,7 +532,6 @@ class ProducedIterator<T> implements StreamIterator<T> {
   static readonly #keepsLayoutAlive: unknown = [
     new Produced(() => {}, 0, "produce"),
     new ProducedIterator(() => {}, 0, "produce"),
-    new DemandWait(),
   ];
 }
 

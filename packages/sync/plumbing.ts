@@ -11,6 +11,7 @@
  */
 import type { CapacityLimiter } from "./capacity_limiter.ts";
 import { limiterInternals } from "./_limiter_internals.ts";
+import { currentScope, wait, WaitNode, WaitQueue } from "./_wait.ts";
 
 /**
  * Queues `borrower` for a token of `limiter` without a promise and without
@@ -54,4 +55,78 @@ export function waitForToken(
   granted: () => void,
 ): () => boolean {
   return limiterInternals.waitForToken(limiter, borrower, granted);
+}
+
+/**
+ * Trio's `ParkingLot` (`trio.lowlevel`): a FIFO of tasks waiting for
+ * something only the code that owns the lot knows about, with no state of
+ * its own. The waits of this package are built on the same queue and wait
+ * node; this is the same wait for a sibling package (`produce()` waits in
+ * one for the consumer's demand).
+ *
+ * `park()` is a checkpoint (rule 1): it rejects at once with the
+ * `Cancelled` of a cancelled scope, and a wait whose scope is cancelled
+ * leaves the lot at once (rule 17) and rejects. A blocked `park()` is one
+ * node and its promise, with no closure.
+ *
+ * @example Usage
+ * ```ts
+ * import { ParkingLot } from "@corral/sync/plumbing";
+ * import assert from "node:assert/strict";
+ *
+ * const lot = new ParkingLot();
+ * const parked = lot.park();
+ * assert.equal(lot.size, 1);
+ * assert.equal(lot.unpark(), true);
+ * await parked;
+ * assert.equal(lot.unpark(), false); // nobody waits
+ *
+ * const failing = lot.park();
+ * lot.failAll(new Error("closed"));
+ * await assert.rejects(failing, /closed/);
+ * ```
+ */
+export class ParkingLot {
+  readonly #queue: WaitQueue = new WaitQueue(this, "", "");
+
+  /** How many waits are parked here. */
+  get size(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Waits until `unpark()` wakes this wait, `failAll()` fails it, or the
+   * current scope is cancelled.
+   *
+   * @returns Resolves when unparked.
+   */
+  park(): Promise<void> {
+    return wait(
+      this.#queue,
+      new WaitNode(currentScope(), undefined, undefined),
+    );
+  }
+
+  /**
+   * Wakes the oldest parked wait.
+   *
+   * @returns Whether there was one.
+   */
+  unpark(): boolean {
+    const node = this.#queue.shift();
+    node?.wake(undefined);
+    return node !== undefined;
+  }
+
+  /**
+   * Fails every parked wait with `error` (a wait parked later is not
+   * affected).
+   *
+   * @param error What the waits reject with.
+   */
+  failAll(error: unknown): void {
+    for (let node; (node = this.#queue.shift()) !== undefined;) {
+      node.fail(error);
+    }
+  }
 }
