@@ -42,7 +42,7 @@ import {
 import {
   CRASH,
   type Outcome,
-  outside,
+  runOutside,
   TERMINATED,
   WorkerHandle,
 } from "./_host.ts";
@@ -80,7 +80,7 @@ export function checkExport(
   }
   let promise = loading.get(module);
   if (promise === undefined) {
-    promise = outside.run(() => import(module)).then(
+    promise = runOutside(() => import(module)).then(
       (namespace: Record<string, unknown>) => {
         loaded.set(module, namespace);
         loading.delete(module);

@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { Snapshot } from "@corral/context";
+import { contextBackend, Snapshot } from "@corral/context";
 import { EXIT, type Reply } from "./_protocol.ts";
 
 /**
@@ -39,7 +39,14 @@ import { EXIT, type Reply } from "./_protocol.ts";
  * requests (the demo's streamed response failed with another request's
  * `Cancelled`).
  */
-export const outside: Snapshot = new Snapshot();
+const outside: Snapshot | undefined = contextBackend === "none"
+  ? undefined // A browser: no context to leave, and none can be captured.
+  : new Snapshot();
+
+/** Calls `fn` in the context this module was loaded in (see `outside`). */
+export function runOutside<R>(fn: () => R): R {
+  return outside === undefined ? fn() : outside.run(fn);
+}
 
 /** Outcome kinds of this side only, after those of `Reply`. */
 export const CRASH = 4, TERMINATED = 5;
@@ -131,7 +138,7 @@ export class WorkerHandle {
 
   /** Starts a worker running the bootstrap. */
   static start(): WorkerHandle | Promise<WorkerHandle> {
-    return outside.run(WorkerHandle.#start);
+    return runOutside(WorkerHandle.#start);
   }
 
   static #start(): WorkerHandle | Promise<WorkerHandle> {

@@ -121,7 +121,7 @@ Deno.test("new WorkerPool() rejects bad options with a clear error", () => {
     [
       undefined,
       TypeError,
-      /^Cannot create worker pool: 'options' must be an object: current value is null$/,
+      /^Cannot create worker pool: 'options' must be an object: current value is undefined$/,
     ],
     [null, TypeError, /'options' must be an object: current value is null/],
     ["x", TypeError, /'options' must be an object: current value is "x"/],

@@ -26,6 +26,7 @@ import {
   checkSize,
   checkTransfer,
   label,
+  show,
 } from "./_validate.ts";
 import type { RunInWorkerOptions } from "./run_in_worker.ts";
 
@@ -111,7 +112,11 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     const action = "create worker pool";
     if (typeof options !== "object" || options === null) {
-      checkOptions(action, options ?? null);
+      throw new TypeError(
+        `Cannot ${action}: 'options' must be an object: current value is ${
+          show(options)
+        }`,
+      );
     }
     const name = checkName(action, options.name);
     const more = `${action}${label(name)}`;

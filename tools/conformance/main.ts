@@ -230,7 +230,12 @@ async function runChromium(): Promise<
         };
       }
     }
+    // A module that throws while loading never reaches `main()`: the
+    // classic script reports it, so the column says why, not "no result".
     const page = `<!doctype html><meta charset="utf-8">
+<script>addEventListener("error", (event) => fetch("/result", {
+  method: "POST", body: "crashed while loading: " + (event.error?.stack ?? event.message),
+}));</script>
 <script type="importmap">{"imports": {"node:assert/strict": "/assert.js"}}</script>
 <script type="module" src="/suite.js"></script>`;
     let deliver!: (text: string) => void;

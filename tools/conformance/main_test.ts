@@ -42,6 +42,31 @@ Deno.test("renderTable() shows pass, FAIL and n.a. by runtime, with totals and n
   assert.match(text, /node 20: b: not reported/);
 });
 
+Deno.test("renderTable() fails a runtime that did not run, even when it is the only column", () => {
+  const { text, failed } = renderTable([{
+    title: "chromium",
+    results: [],
+    notRun: { status: "fail", reason: "crashed while loading: Error: x" },
+    facts: [],
+  }]);
+  assert.equal(failed, 1);
+  assert.match(
+    text,
+    /chromium: did not run\n\s+crashed while loading: Error: x/,
+  );
+});
+
+Deno.test("the browser page loads every case file that run.ts loads", async () => {
+  const cases = async (file: string) =>
+    [
+      ...(await Deno.readTextFile(new URL(file, import.meta.url)))
+        .matchAll(/^import "(\.\/[a-z_]+\.ts)";$/gm),
+    ].map((match) => match[1]).sort();
+  const everywhere = await cases("./run.ts");
+  assert.ok(everywhere.length >= 9, everywhere.join());
+  assert.deepEqual(await cases("./run_browser.ts"), everywhere);
+});
+
 Deno.test("checkTsconfigPaths() finds every package's main entry mapped to its file", async () => {
   const { row } = await checkTsconfigPaths();
   assert.equal(row.status, "pass", row.detail);

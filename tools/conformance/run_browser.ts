@@ -13,10 +13,14 @@ import { contextBackend } from "@corral/context";
 import { reportUnhandled, runTests, setFeature } from "./harness.ts";
 import type { RuntimeReport } from "./protocol.ts";
 import "./cancellable.ts";
+import "./http.ts";
 import "./context.ts";
 import "./structure.ts";
 import "./portable.ts";
+import "./stream.ts";
+import "./sync.ts";
 import "./toolkit.ts";
+import "./worker.ts";
 
 async function main(): Promise<RuntimeReport> {
   globalThis.addEventListener("unhandledrejection", (event) => {

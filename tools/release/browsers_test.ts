@@ -27,6 +27,8 @@ const sync = await import("@corral/sync");
 const taskgroup = await import("@corral/taskgroup");
 const interop = await import("@corral/interop");
 const http = await import("@corral/http");
+const stream = await import("@corral/stream");
+const worker = await import("@corral/worker");
 const calls = {
   "contextBackend": () => context.contextBackend === "none" || "backend " + context.contextBackend,
   "new Variable()": () => new context.Variable({ name: "v" }).name,
@@ -67,6 +69,13 @@ const calls = {
   "handler(fn) (making it)": () => http.handler(() => new Response("x")),
   "remainingTime()": () => http.remainingTime(),
   "fetchWithDeadline()": () => http.fetchWithDeadline("http://127.0.0.1:9/"),
+  "produce(), mapStream(), merge(), safeGenerator() (making them)": () => [stream.produce(async () => {}), stream.mapStream([1], (x) => x, { limit: 1 }), stream.merge(), stream.safeGenerator(async function* () {})],
+  "iterating a stream": () => stream.produce(async () => {})[Symbol.asyncIterator]().next(),
+  "transfer(), markTransferable()": () => [worker.transfer(new ArrayBuffer(1), []), worker.markTransferable(new context.Variable({ name: "t" }))],
+  "new WorkerPool()": () => new worker.WorkerPool({ module: new URL("https://example.com/w.js"), size: 1 }).size,
+  "runInWorker()": () => worker.runInWorker(new URL("https://example.com/w.js"), "f", []),
+  "pool.open()": () => new worker.WorkerPool({ module: new URL("https://example.com/w.js"), size: 1 }).open(() => 1),
+  "pool.run()": () => new worker.WorkerPool({ module: new URL("https://example.com/w.js"), size: 1 }).open((pool) => pool.run("f", [])),
 };
 const missing = "Cannot use @corral/context: this runtime has neither";
 const results = {};
@@ -115,8 +124,12 @@ Deno.test("docs/runtimes.md: in a browser (no context backend), what the table s
       "iterateWithTimeout() (making it)",
       "parseTimeout(), formatTimeout()",
       "handler(fn) (making it)",
+      "produce(), mapStream(), merge(), safeGenerator() (making them)",
+      "transfer(), markTransferable()",
+      "new WorkerPool()",
+      "pool.open()",
     ];
-    assert.ok(Object.keys(results).length >= 39, JSON.stringify(results));
+    assert.ok(Object.keys(results).length >= 45, JSON.stringify(results));
     for (const name of Object.keys(results)) {
       assert.equal(
         results[name],
