@@ -40,6 +40,30 @@ function serveHandler(
   return serveApp(handler(fn, options));
 }
 
+Deno.test("handler() makes the scope's name lazily, and while Deno's request is open when the request waits", async () => {
+  const scopes: CancelScope[] = [];
+  // Deno.serve directly: the response is sent as the handler returns.
+  await using server = startServer(handler(async (request, { scope }) => {
+    scopes.push(scope);
+    // The URL is not read here: Deno keeps it once read.
+    if (request.headers.has("x-slow")) await sleep(5);
+    return new Response("ok");
+  }));
+  await (await fetch(`${server.url}/slow?q`, { headers: { "x-slow": "1" } }))
+    .text();
+  await (await fetch(`${server.url}/fast`)).text();
+  await sleep(20); // both requests are answered and closed
+  // Outlived its first turn: the name was made then (`DisconnectWatch`).
+  assert.equal(scopes[0]!.name, "GET /slow");
+  // Answered within its first turn, and never named: Deno has closed the
+  // request, so its URL cannot be read any more; the name says so, and
+  // nothing throws.
+  assert.equal(
+    scopes[1]!.name,
+    "(name function failed: TypeError: Request closed)",
+  );
+});
+
 Deno.test("handler() runs each request in its own scope, named after method and path", async () => {
   const seen: { name: string; timeout: number; hasInfo: boolean }[] = [];
   await using server = serveHandler((_request, { scope, timeout, info }) => {

@@ -16,7 +16,9 @@ import {
   checkName,
   checkOptions,
   checkShield,
+  describe,
   label,
+  show,
   text,
 } from "./_validate.ts";
 
@@ -104,8 +106,13 @@ export interface CancelScopeOptions {
   timeout?: number;
   /** Ignore the cancellation of enclosing scopes (rule 7 of docs/rules.md). @default {false} */
   shield?: boolean;
-  /** A label for errors, `toString()` and the task tree. @default {""} */
-  name?: string;
+  /**
+   * A label for errors, `toString()` and the task tree. A function is called
+   * once, the first time the label is needed, for one that costs something
+   * to make (a request's method and URL): most scopes end unread. If it
+   * throws or returns no string, the label says so instead. @default {""}
+   */
+  name?: string | (() => string);
 }
 
 /**
@@ -148,8 +155,8 @@ export interface CancelScopeOptions {
  * ```
  */
 export class CancelScope {
-  /** Label for messages; never changes. */
-  readonly #name: string;
+  /** Label for messages; a function until first read (see `#label`). */
+  #name: string | (() => string);
   /**
    * The state and the yes/no facts below, as bits of one small integer: a
    * task holds a scope for its whole life, and five fields fewer per scope
@@ -314,7 +321,9 @@ export class CancelScope {
     checkOptions("create scope", options);
     const deadline = options?.deadline, timeout = options?.timeout;
     const shield = options?.shield === undefined ? false : options.shield;
-    const name = checkName("create scope", options?.name);
+    const name = typeof options?.name === "function"
+      ? options.name
+      : checkName("create scope", options?.name);
     if (deadline !== undefined && timeout !== undefined) {
       throw new TypeError(
         `Cannot create scope: 'deadline' and 'timeout' cannot be given together: current values are ${
@@ -333,9 +342,31 @@ export class CancelScope {
     this.#shield = shield;
   }
 
-  /** The label given at construction. */
+  /** The label given at construction (made now, if it was a function). */
   get name(): string {
-    return this.#name;
+    return this.#label;
+  }
+
+  /**
+   * The label, made on first read from a name function. Messages and
+   * `Cancelled` read it inside our bookkeeping, so what the function does
+   * cannot disturb that (rule 19): a throw or a value that is not a string
+   * becomes a label that says so.
+   */
+  get #label(): string {
+    const name = this.#name;
+    if (typeof name === "string") return name;
+    let label: string;
+    this.#name = ""; // what a name function that reads its own scope sees
+    try {
+      const made: unknown = name();
+      label = typeof made === "string"
+        ? made
+        : `(name function returned ${show(made)})`;
+    } catch (error) {
+      label = `(name function failed: ${describe(error)})`;
+    }
+    return this.#name = label;
   }
 
   /**
@@ -381,7 +412,7 @@ export class CancelScope {
     return this.#absoluteDeadline;
   }
   set deadline(value: number) {
-    checkDeadline(`set deadline of scope${label(this.#name)}`, value);
+    checkDeadline(`set deadline of scope${label(this.#label)}`, value);
     this.#flags &= ~TIMEOUT_PENDING;
     this.#deadline = value;
     if (this.#state === "active") this.#deadlineChanged();
@@ -399,7 +430,7 @@ export class CancelScope {
     return this.#shield;
   }
   set shield(value: boolean) {
-    checkShield(`set shield of scope${label(this.#name)}`, value);
+    checkShield(`set shield of scope${label(this.#label)}`, value);
     this.#shield = value;
     if (this.#state === "active") CancelScope.#recalculate(this);
   }
@@ -471,7 +502,7 @@ export class CancelScope {
       );
     }
     if (this.#cancelCaught) parts.push("cancel caught");
-    return `CancelScope${label(this.#name)} (${parts.join(", ")})`;
+    return `CancelScope${label(this.#label)} (${parts.join(", ")})`;
   }
 
   // ---------------------------------------------------------------------
@@ -487,11 +518,11 @@ export class CancelScope {
     // Rule 8: entered only by run(callback), once; no generators. Checked
     // before anything changes, so bad input disturbs nothing.
     if (!isPlainFunction(fn)) {
-      checkCallback(`run scope${label(this.#name)}`, fn);
+      checkCallback(`run scope${label(this.#label)}`, fn);
     }
     if (this.#state !== "idle") {
       throw new Error(
-        `Cannot run scope${label(this.#name)}: it ${
+        `Cannot run scope${label(this.#label)}: it ${
           this.#state === "active" ? "is already running" : "already ran"
         }; create a new CancelScope for each run`,
       );
@@ -697,7 +728,7 @@ export class CancelScope {
     // outside the scope.
     if (!failed && isGenerator(outcome)) {
       failed = true;
-      outcome = generatorReturned(this.#name);
+      outcome = generatorReturned(this.#label);
     }
     if (failed && this.#absorbs(outcome)) {
       failed = false;
@@ -793,7 +824,7 @@ export class CancelScope {
     // 19; formatting never throws, but a scope half-cancelled by a throw
     // here could never be cancelled again).
     const cancelled = this.#cancelled ??
-      new Cancelled({ source, reason, scopeName: this.#name });
+      new Cancelled({ source, reason, scopeName: this.#label });
     this.#cancelled = cancelled;
     this.#cancelCalled = true;
     this.#ownSource = source;

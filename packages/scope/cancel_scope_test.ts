@@ -30,6 +30,65 @@ Deno.test("CancelScope has documented defaults", () => {
   assert.equal(new CancelScope({ name: "job" }).name, "job");
 });
 
+Deno.test("a name function is called once, only when the label is first needed", async () => {
+  let calls = 0;
+  const scope = new CancelScope({ name: () => `job ${++calls}` });
+  assert.equal(await scope.run(() => 1), 1);
+  assert.equal(calls, 0, "a scope that ends unread never makes its name");
+  assert.equal(scope.name, "job 1");
+  assert.equal(String(scope), 'CancelScope "job 1" (exited)');
+  assert.equal(calls, 1);
+
+  // Cancelling reads the label (it goes on the Cancelled), once.
+  let made = 0;
+  const cancelled = new CancelScope({ name: () => `req ${++made}` });
+  await cancelled.run(async (self) => {
+    self.cancel("stop");
+    await assert.rejects(checkpoint(), (error: unknown) => {
+      assert.ok(error instanceof Cancelled);
+      assert.match(error.message, /^Scope "req 1" was cancelled explicitly/);
+      return true;
+    });
+  });
+  assert.equal(cancelled.name, "req 1");
+  assert.equal(made, 1);
+});
+
+Deno.test("a name function that throws, returns no string or reads its own scope cannot disturb the scope (rule 19)", async () => {
+  const throwing = new CancelScope({
+    name: () => {
+      throw new TypeError("Request closed");
+    },
+  });
+  // The label is read inside our bookkeeping here: cancel() makes the
+  // Cancelled, the exit absorbs it.
+  assert.equal(
+    await throwing.run(async (self) => {
+      self.cancel();
+      await checkpoint();
+      return "not reached";
+    }),
+    undefined,
+  );
+  assert.ok(throwing.cancelCaught);
+  assert.equal(
+    throwing.name,
+    "(name function failed: TypeError: Request closed)",
+  );
+  assert.equal(
+    new CancelScope({ name: () => 42 as unknown as string }).name,
+    "(name function returned 42)",
+  );
+  const selfish: CancelScope = new CancelScope({
+    name: () => `outer of "${selfish.name}"`,
+  });
+  assert.equal(selfish.name, 'outer of ""');
+  assert.throws(
+    () => new CancelScope({ name: 42 as unknown as string }),
+    /^TypeError: Cannot create scope: 'name' must be a string: current value is 42$/,
+  );
+});
+
 testUnderEachParent(
   "CancelScope.run() enters the scope and returns the callback's value",
   async () => {
