@@ -57,10 +57,13 @@ Deno.test("handler() makes the scope's name lazily, and while Deno's request is 
   assert.equal(scopes[0]!.name, "GET /slow");
   // Answered within its first turn, and never named: Deno has closed the
   // request, so its URL cannot be read any more; the name says so, and
-  // nothing throws.
+  // nothing throws. (Before 2.8.3 every watch starts at once, so the name
+  // is made then.)
   assert.equal(
     scopes[1]!.name,
-    "(name function failed: TypeError: Request closed)",
+    OLD_DENO
+      ? "GET /fast"
+      : "(name function failed: TypeError: Request closed)",
   );
 });
 

@@ -65,6 +65,20 @@ export async function workspaceImportMap(): Promise<
   return { imports };
 }
 
+/** The path of Deno `version`'s binary, fetched from npm through npx. */
+async function realBinary(version: string, cwd: string): Promise<string> {
+  const { code, stdout } = await new Deno.Command("npx", {
+    args: ["--yes", `deno@${version}`, "eval", "console.log(Deno.execPath())"],
+    cwd, // not the workspace: this release cannot read its lockfile
+    stderr: "inherit",
+  }).output();
+  const path = new TextDecoder().decode(stdout).trim();
+  if (code !== 0 || path === "") {
+    throw new Error(`Cannot find the binary of deno@${version} (exit ${code})`);
+  }
+  return path;
+}
+
 /** The `*_test.ts` files of package `name`, as file URLs. */
 async function testFiles(name: string): Promise<string[]> {
   const dir = new URL(`packages/${name}/`, ROOT);
@@ -84,9 +98,12 @@ if (import.meta.main) {
   try {
     const map = `${dir}/import_map.json`;
     await Deno.writeTextFile(map, JSON.stringify(await workspaceImportMap()));
+    // The real binary, not npx: older `deno` npm packages start it from a
+    // Node shim that exits 0 when the binary dies of a signal, so a test
+    // that killed its own process (a signal test whose listener was not
+    // yet there) once ended the run early, and CI went on as if it passed.
+    const deno = await realBinary(version, dir);
     const args = [
-      "--yes",
-      `deno@${version}`,
       "test",
       "--allow-all",
       "--no-config",
@@ -125,11 +142,15 @@ if (import.meta.main) {
       });
     }
     for (const run of runs) {
-      const { code } = await new Deno.Command("npx", {
+      const { code, signal } = await new Deno.Command(deno, {
         args: run.args,
         env: run.env,
         cwd: new URL(".", ROOT).pathname,
       }).spawn().status;
+      if (signal !== null) {
+        console.error(`deno ${version} test died of ${signal}`);
+        Deno.exit(1);
+      }
       if (code !== 0) Deno.exit(code);
     }
   } finally {
