@@ -819,12 +819,16 @@ export class CancelScope {
 
   #cancelWith(source: CancelSource, reason: unknown): void {
     if (this.#cancelCalled) return;
+    // The label first: a name function is user code, made on first read,
+    // and may itself cancel this scope; then that cancellation came first.
+    const scopeName = this.#label;
+    if (this.#cancelCalled) return;
     // Rule 5: the first cause wins, ours or one inherited earlier. Made
     // before any flag changes: it formats the reason, a user value (rule
     // 19; formatting never throws, but a scope half-cancelled by a throw
     // here could never be cancelled again).
     const cancelled = this.#cancelled ??
-      new Cancelled({ source, reason, scopeName: this.#label });
+      new Cancelled({ source, reason, scopeName });
     this.#cancelled = cancelled;
     this.#cancelCalled = true;
     this.#ownSource = source;

@@ -79,6 +79,23 @@ Deno.test("a name function that throws, returns no string or reads its own scope
     new CancelScope({ name: () => 42 as unknown as string }).name,
     "(name function returned 42)",
   );
+  // A name function that cancels its own scope, made by a cancel(): its
+  // cancellation came first, and is the one that stays (rule 5).
+  const cancelling: CancelScope = new CancelScope({
+    name: () => {
+      cancelling.cancel("from the name");
+      return "cancelling";
+    },
+  });
+  await cancelling.run(async (self) => {
+    self.cancel("outer");
+    await assert.rejects(checkpoint(), (error: unknown) => {
+      assert.ok(error instanceof Cancelled);
+      assert.equal(error.reason, "from the name");
+      return true;
+    });
+  });
+  assert.equal(cancelling.reason?.reason, "from the name");
   const selfish: CancelScope = new CancelScope({
     name: () => `outer of "${selfish.name}"`,
   });
