@@ -170,17 +170,19 @@ export function checkOptions(
 
 /**
  * A `name` option: `undefined` (the empty name) or a string. Returns the
- * name. Anything else is a `TypeError`, not whatever `String()` makes of it.
+ * name. Anything else is a `TypeError`, not whatever `String()` makes of it;
+ * `expected` says what the caller takes.
  */
 export function checkName(
   action: string,
   name: unknown,
   argument = "name",
+  expected = "a string",
 ): string {
   if (name === undefined) return "";
   if (typeof name !== "string") {
     throw new TypeError(
-      `Cannot ${action}: '${argument}' must be a string: current value is ${
+      `Cannot ${action}: '${argument}' must be ${expected}: current value is ${
         show(name)
       }`,
     );

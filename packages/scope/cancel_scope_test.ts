@@ -52,6 +52,24 @@ Deno.test("a name function is called once, only when the label is first needed",
   });
   assert.equal(cancelled.name, "req 1");
   assert.equal(made, 1);
+
+  // A cancel() of a scope that an enclosing one already cancelled keeps the
+  // inherited Cancelled (rule 5), which names the other scope: no name.
+  let asked = 0;
+  const inner = new CancelScope({ name: () => `inner ${++asked}` });
+  await new CancelScope({ name: "outer" }).run(async (outer) => {
+    await inner.run(async (self) => {
+      outer.cancel("outer first");
+      self.cancel("inner second");
+      await assert.rejects(checkpoint(), (error: unknown) => {
+        assert.ok(error instanceof Cancelled);
+        assert.equal(error.reason, "outer first");
+        return true;
+      });
+    });
+  });
+  assert.ok(inner.cancelCalled);
+  assert.equal(asked, 0, "the inherited cause needs no name of ours");
 });
 
 Deno.test("a name function that throws, returns no string or reads its own scope cannot disturb the scope (rule 19)", async () => {
@@ -102,7 +120,7 @@ Deno.test("a name function that throws, returns no string or reads its own scope
   assert.equal(selfish.name, 'outer of ""');
   assert.throws(
     () => new CancelScope({ name: 42 as unknown as string }),
-    /^TypeError: Cannot create scope: 'name' must be a string: current value is 42$/,
+    /^TypeError: Cannot create scope: 'name' must be a string or a function: current value is 42$/,
   );
 });
 
