@@ -262,6 +262,36 @@ testUnderEachParent(
   },
 );
 
+Deno.test("CancelScope.run(): a body's result is a native promise by await's own test, and a fake one fails as await fails", async () => {
+  // A subclass that says it is a Promise: as `await` does (PromiseResolve),
+  // its reactions go on the promise itself, and its own `then` is not used.
+  let subclassThen = 0;
+  class Posing<T> extends Promise<T> {
+    static override get [Symbol.species]() {
+      return Promise;
+    }
+    override then<A, B>(
+      ok?: ((value: T) => A | PromiseLike<A>) | null,
+      fail?: ((error: unknown) => B | PromiseLike<B>) | null,
+    ): Promise<A | B> {
+      subclassThen++;
+      return super.then(ok, fail);
+    }
+  }
+  const posing = new Posing<string>((resolve) => resolve("posing"));
+  Object.defineProperty(posing, "constructor", { value: Promise });
+  assert.equal(await new CancelScope().run(() => posing), "posing");
+  assert.equal(subclassThen, 0, "bypassed, as `await posing` bypasses it");
+  // An object that only inherits from Promise.prototype is no promise:
+  // calling `then` on it throws, which is the body's failure.
+  const fake = Object.create(Promise.prototype) as Promise<string>;
+  const expected = await (async () => await fake)().catch((error) => error);
+  assert.ok(expected instanceof TypeError);
+  const scope = new CancelScope();
+  await assert.rejects(scope.run(() => fake), TypeError);
+  assert.match(String(scope), /exited/);
+});
+
 Deno.test("CancelScope.toString() shows the state", async () => {
   // trio: test_run.py::test_cancel_scope_repr (docs/semantics.md #17)
   const clock = new MockClock();
