@@ -25,10 +25,12 @@
  * With `--bench` (`deno task npm:bench`), the same installed project runs
  * `bench/spawn_join.mjs` instead of the suite: the spawn-join case of
  * `tools/bench` on Node and on Bun, one implementation per process, three
- * passes in turn, and prints a table of the median per-task times.
+ * passes in turn (`--passes N` for more), and prints a table of the median
+ * per-task times, then corral's ratio to its target's baseline pass by pass
+ * against the targets (Node ≤ 1.2× with hooks on, Bun ≤ 2.5× raw).
  *
  * ```sh
- * deno run --allow-all tools/npm/consumer_test.ts [--keep] [--bench]
+ * deno run --allow-all tools/npm/consumer_test.ts [--keep] [--bench [--passes N]]
  * ```
  *
  * @module
@@ -108,16 +110,31 @@ interface BenchLine {
   perTask: number;
 }
 
-/** Runs the spawn-join bench on Node and Bun and prints a table. */
-async function bench(project: string): Promise<void> {
+/**
+ * The targets of the spawn-join case on each runtime (issue 16): corral
+ * against the baseline that pays what any corral program pays, Node's
+ * promise hooks included.
+ */
+const TARGETS: Record<string, { baseline: string; within: number }> = {
+  Node: { baseline: "rawHooksOn", within: 1.2 },
+  Bun: { baseline: "raw", within: 2.5 },
+};
+
+/**
+ * Runs the spawn-join bench on Node and Bun, `passes` times in turn, and
+ * prints a table of the medians and, for corral, the ratio to its target's
+ * baseline pass by pass (the two ran seconds apart, which cancels the
+ * machine's drift better than a ratio of medians).
+ */
+async function bench(project: string, passes: number): Promise<void> {
   const impls = ["raw", "rawHooksOn", "rawAls", "corral"];
   const runtimes: [string, string[]][] = [
     ["node", ["--expose-gc", "bench/spawn_join.mjs"]],
     ["npx", ["--yes", BUN, "bench/spawn_join.mjs"]],
   ];
+  /** Per-task times by runtime and impl, one per pass. */
   const seen = new Map<string, number[]>();
-  let label = "";
-  for (let pass = 0; pass < 3; pass++) {
+  for (let pass = 0; pass < passes; pass++) {
     for (const [cmd, args] of runtimes) {
       for (const impl of impls) {
         const output = await new Deno.Command(cmd, {
@@ -138,25 +155,45 @@ async function bench(project: string): Promise<void> {
   }
   const median = (values: number[]) =>
     [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  label = `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`;
-  console.log(`\nspawn-join, N=100k, median of 3 passes (${label})\n`);
+  const label = `load average ${
+    Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
+  }`;
+  console.log(
+    `\nspawn-join, N=100k, median of ${passes} passes (${label})\n`,
+  );
   console.log("| runtime | impl | /task | × raw | × rawHooksOn |");
   console.log("| --- | --- | ---: | ---: | ---: |");
   const runtimesSeen = [
-    ...new Set([...seen.keys()].map((k) => k.split("\t")[0])),
+    ...new Set([...seen.keys()].map((k) => k.split("\t")[0]!)),
   ];
+  const verdicts: string[] = [];
   for (const runtime of runtimesSeen) {
-    const raw = median(seen.get(`${runtime}\traw`) ?? [NaN]);
-    const hooks = median(seen.get(`${runtime}\trawHooksOn`) ?? [NaN]);
+    const times = (impl: string) => seen.get(`${runtime}\t${impl}`) ?? [NaN];
+    const raw = median(times("raw"));
+    const hooks = median(times("rawHooksOn"));
     for (const impl of impls) {
-      const value = median(seen.get(`${runtime}\t${impl}`) ?? [NaN]);
+      const value = median(times(impl));
       console.log(
         `| ${runtime} | ${impl} | ${value.toFixed(0)} ns | ${
           (value / raw).toFixed(2)
         }× | ${(value / hooks).toFixed(2)}× |`,
       );
     }
+    const target = TARGETS[runtime.split(" ")[0]!];
+    if (target === undefined) continue;
+    const base = times(target.baseline), corral = times("corral");
+    const ratios = corral.map((value, pass) => value / base[pass]!);
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const mid = median(ratios);
+    verdicts.push(
+      `${runtime}: corral ${mid.toFixed(2)}× ${target.baseline} (passes ${
+        sorted[0]!.toFixed(2)
+      }–${sorted.at(-1)!.toFixed(2)}), target ≤ ${target.within}× — ${
+        mid <= target.within ? "PASS" : "OUTSIDE"
+      }`,
+    );
   }
+  console.log(`\n${verdicts.join("\n")}`);
 }
 
 if (import.meta.main) {
@@ -186,7 +223,16 @@ if (import.meta.main) {
       NODE_TYPES,
     ], project);
     if (passed && Deno.args.includes("--bench")) {
-      await bench(project);
+      const at = Deno.args.indexOf("--passes");
+      const passes = at === -1 ? 3 : Number(Deno.args[at + 1]);
+      if (!Number.isInteger(passes) || passes < 1) {
+        throw new TypeError(
+          `--passes must be a positive integer: current value is ${
+            Deno.args[at + 1]
+          }`,
+        );
+      }
+      await bench(project, passes);
     } else if (passed) {
       const results = [
         await step("Node", "node", ["--test"], project),
