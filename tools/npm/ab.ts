@@ -20,12 +20,11 @@
  * @module
  */
 
-const BUN = "bun@1.4.5";
+import { SPAWN_JOIN } from "./consumer_test.ts";
 
 /** The command that runs `bench/spawn_join.mjs` on `runtime`. */
 function command(runtime: string): [string, string[]] {
-  if (runtime === "node") return ["node", ["--expose-gc"]];
-  if (runtime === "bun") return ["npx", ["--yes", BUN]];
+  if (runtime === "node" || runtime === "bun") return SPAWN_JOIN[runtime];
   throw new TypeError(
     `--runtime must be "node" or "bun": current value is ${runtime}`,
   );
@@ -45,7 +44,7 @@ async function perTask(
 ): Promise<number> {
   const [cmd, args] = command(runtime);
   const output = await new Deno.Command(cmd, {
-    args: [...args, "bench/spawn_join.mjs", "100000", impl, "11"],
+    args: [...args, "100000", impl, "11"],
     cwd: project,
     stderr: "inherit",
   }).output();

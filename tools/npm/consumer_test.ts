@@ -38,7 +38,13 @@
 import { build, pack, type PackageInfo } from "./build.ts";
 
 const CONSUMER = new URL("./consumer/", import.meta.url);
+/** The Bun release the suite and the benchmarks run on, from npm. */
 const BUN = "bun@1.4.5";
+/** How `bench/spawn_join.mjs` starts on each runtime (`ab.ts` uses it too). */
+export const SPAWN_JOIN: Record<"node" | "bun", [string, string[]]> = {
+  node: ["node", ["--expose-gc", "bench/spawn_join.mjs"]],
+  bun: ["npx", ["--yes", BUN, "bench/spawn_join.mjs"]],
+};
 const TYPESCRIPT = "typescript@5.9.3";
 const NODE_TYPES = "@types/node@20";
 
@@ -128,10 +134,7 @@ const TARGETS: Record<string, { baseline: string; within: number }> = {
  */
 async function bench(project: string, passes: number): Promise<void> {
   const impls = ["raw", "rawHooksOn", "rawAls", "corral"];
-  const runtimes: [string, string[]][] = [
-    ["node", ["--expose-gc", "bench/spawn_join.mjs"]],
-    ["npx", ["--yes", BUN, "bench/spawn_join.mjs"]],
-  ];
+  const runtimes = Object.values(SPAWN_JOIN);
   /** Per-task times by runtime and impl, one per pass. */
   const seen = new Map<string, number[]>();
   for (let pass = 0; pass < passes; pass++) {

@@ -100,8 +100,10 @@ if (import.meta.main) {
     await Deno.writeTextFile(map, JSON.stringify(await workspaceImportMap()));
     // The real binary, not npx: older `deno` npm packages start it from a
     // Node shim that exits 0 when the binary dies of a signal, so a test
-    // that killed its own process (a signal test whose listener was not
-    // yet there) once ended the run early, and CI went on as if it passed.
+    // that killed its own process (Deno 2.0 to 2.4 sometimes take a
+    // signal's default action although a listener is registered: see
+    // serve_test.ts) once ended the run early, and CI went on as if it
+    // passed.
     const deno = await realBinary(version, dir);
     const args = [
       "test",
