@@ -154,6 +154,32 @@ class PoolRing implements AsyncIterableIterator<number> {
   }
 }
 
+/**
+ * An async iterator over a finished array whose `next()` only wraps the
+ * next item in a resolved promise: what a `for await` costs per item when
+ * the iterator does nothing else.
+ */
+class ArrayIterator implements AsyncIterableIterator<number> {
+  readonly #values: number[];
+  #index = 0;
+
+  constructor(values: number[]) {
+    this.#values = values;
+  }
+
+  next(): Promise<IteratorResult<number>> {
+    return Promise.resolve(
+      this.#index < this.#values.length
+        ? { done: false, value: this.#values[this.#index++]! }
+        : { done: true, value: undefined },
+    );
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<number> {
+    return this;
+  }
+}
+
 /** Map N items, 16 at a time, and sum the results. */
 const mapping: Readonly<Record<string, ScalingFn | undefined>> = {
   async pool(n) {
@@ -163,6 +189,20 @@ const mapping: Readonly<Record<string, ScalingFn | undefined>> = {
       while (next < items.length) sum += await double(items[next++]!);
     };
     await Promise.all(Array.from({ length: LIMIT }, worker));
+    return sum;
+  },
+  async poolThenForAwait(n) {
+    const items = Array.from({ length: n }, (_, i) => i);
+    const results = new Array<number>(n);
+    let next = 0, sum = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await double(items[index]!);
+      }
+    };
+    await Promise.all(Array.from({ length: LIMIT }, worker));
+    for await (const result of new ArrayIterator(results)) sum += result;
     return sum;
   },
   async poolStream(n) {
@@ -235,6 +275,8 @@ export const benchmarks: readonly Benchmark[] = [
     sizes: [10_000, 100_000],
     legend: {
       pool: "16 async workers reading an array by index (`Promise.all`)",
+      poolThenForAwait:
+        "the pool into an array, then a `for await` over the array through a bare iterator: what the async iterator protocol alone adds to the pool",
       poolStream:
         "the same pool handing its results in order to a `for await` through a hand-written ring (`mapStream`'s interface, none of its guarantees)",
       mapStream: "`for await` over `mapStream(array, fn, { limit: 16 })`",
