@@ -90,6 +90,17 @@ const variants: Record<
     request.url === "" || request.headers.get("authorization") !== null
       ? await new Response(null, { status: 400 })
       : await hello(),
+  // What reading a deadline costs before any scope: the three headers
+  // `handler()` looks at (on Deno.serve each read is a call into the
+  // runtime), answered synchronously, as `handler()` answers `hello`.
+  "bare + deadline headers": (request) => {
+    const headers = request.headers;
+    return headers.get("corral-timeout") === "" ||
+        headers.get("grpc-timeout") === "" ||
+        headers.get("connect-timeout-ms") === ""
+      ? new Response(null, { status: 400 })
+      : hello();
+  },
   "handler()": handler(hello),
   "hono": (request) => bareHono.fetch(request),
   "hono + middleware": (request) => middlewareHono.fetch(request),

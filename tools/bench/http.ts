@@ -3,7 +3,9 @@
  * HTTP benchmark: what `@corral/http` costs a server. Side by side in one
  * run, on `Deno.serve` and on `Bun.serve`:
  *
- * - `handler()` against the bare handler (`hello world`);
+ * - `handler()` against the bare handler (`hello world`), and against that
+ *   handler reading the three deadline headers `handler()` reads (the least
+ *   any deadline-aware wrapper does);
  * - a Hono app with the `corral()` middleware against the same bare app.
  *
  * ```sh
@@ -335,12 +337,14 @@ async function stopServers(servers: Servers): Promise<void> {
 const COMPARISONS = [
   ["handler()", "bare"],
   ["handler()", "bare + url, header"],
+  ["handler()", "bare + deadline headers"],
   ["hono + corral()", "hono"],
   ["hono + corral()", "hono + middleware"],
 ] as const;
 const VARIANTS = [
   "bare",
   "bare + url, header",
+  "bare + deadline headers",
   "handler()",
   "hono",
   "hono + middleware",
