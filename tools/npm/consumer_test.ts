@@ -130,7 +130,11 @@ const TARGETS: Record<string, { baseline: string; within: number }> = {
  * Runs the spawn-join bench on Node and Bun, `passes` times in turn, and
  * prints a table of the medians and, for corral, the ratio to its target's
  * baseline pass by pass (the two ran seconds apart, which cancels the
- * machine's drift better than a ratio of medians).
+ * machine's drift better than a ratio of medians). Then the same ratio
+ * measured within one process per runtime, corral and the baseline in
+ * turn: less spread than separate processes, whose heaps and timing
+ * differ (on the EPYC VM, 2026-12-06: Node 1.20–1.23× in three runs of 15
+ * round pairs where passes ranged 1.03–1.42×).
  */
 async function bench(project: string, passes: number): Promise<void> {
   const impls = ["raw", "rawHooksOn", "rawAls", "corral"];
@@ -196,7 +200,44 @@ async function bench(project: string, passes: number): Promise<void> {
       }`,
     );
   }
+  // The same target once more, measured in one process per runtime: a
+  // round of corral and one of the baseline in turn (see `interleaved` in
+  // bench/spawn_join.mjs).
+  for (const [cmd, args] of runtimes) {
+    const output = await new Deno.Command(cmd, {
+      args: [...args, "100000", "interleaved", String(INTERLEAVED_ROUNDS)],
+      cwd: project,
+      stderr: "inherit",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout).split("\n")
+      .find((line) => line.startsWith("{"));
+    if (text === undefined) continue;
+    const line: InterleavedLine = JSON.parse(text);
+    const target = TARGETS[line.runtime.split(" ")[0]!];
+    if (target === undefined) continue;
+    verdicts.push(
+      `${line.runtime}: corral ${
+        line.ratio.toFixed(2)
+      }× ${line.baseline} in one process (${INTERLEAVED_ROUNDS} round pairs ${
+        line.low.toFixed(2)
+      }–${line.high.toFixed(2)}), target ≤ ${target.within}× — ${
+        line.ratio <= target.within ? "PASS" : "OUTSIDE"
+      }`,
+    );
+  }
   console.log(`\n${verdicts.join("\n")}`);
+}
+
+/** Round pairs of the one-process measurement. */
+const INTERLEAVED_ROUNDS = 15;
+
+/** What `spawn_join.mjs ... interleaved` prints. */
+interface InterleavedLine {
+  runtime: string;
+  baseline: string;
+  ratio: number;
+  low: number;
+  high: number;
 }
 
 if (import.meta.main) {

@@ -6,7 +6,9 @@
 //   bun bench/spawn_join.mjs [n] [impl] [rounds]
 //
 // One implementation per process (as tools/bench does), warm-up, then the
-// median of `rounds`, gc() before each.
+// median of `rounds`, gc() before each. `interleaved` as the impl instead
+// runs corral and its target's baseline in turn in one process and prints
+// the median ratio of the round pairs.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { contextBackend } from "@corral/context";
 import { taskGroup } from "@corral/taskgroup";
@@ -53,6 +55,38 @@ const impls = {
   },
 };
 
+/**
+ * corral against its target's baseline (Node: `rawHooksOn`, Bun: `raw`) in
+ * one process, a round of each in turn, the order alternating: the ratio
+ * of each round pair, so neither a process's heap nor the machine's drift
+ * between processes weighs on it.
+ *
+ * @param {number} n
+ * @param {number} rounds
+ * @param {string} baseline
+ */
+async function interleaved(n, rounds, baseline) {
+  const pair = [impls[baseline], impls.corral];
+  for (let i = 0; i < 3; i++) for (const fn of pair) await fn(n);
+  const ratios = [];
+  for (let r = 0; r < rounds; r++) {
+    const times = [0, 0];
+    for (const which of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      gc();
+      const started = performance.now();
+      await pair[which](n);
+      times[which] = performance.now() - started;
+    }
+    ratios.push(times[1] / times[0]);
+  }
+  ratios.sort((a, b) => a - b);
+  return {
+    ratio: ratios[Math.floor(ratios.length / 2)] ?? NaN,
+    low: ratios[0] ?? NaN,
+    high: ratios.at(-1) ?? NaN,
+  };
+}
+
 const n = Number(process.argv[2] ?? 100_000);
 const only = process.argv[3];
 const rounds = Number(process.argv[4] ?? 11);
@@ -62,6 +96,14 @@ const bun = /** @type {{ Bun?: { version: string, gc(force: boolean): void } }} 
 const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc ??
   (bun ? () => bun.gc(true) : () => {});
 const runtime = bun ? `Bun ${bun.version}` : `Node ${process.version}`;
+if (only === "interleaved") {
+  const baseline = bun ? "raw" : "rawHooksOn";
+  const { ratio, low, high } = await interleaved(n, rounds, baseline);
+  console.log(
+    JSON.stringify({ runtime, contextBackend, impl: only, n, baseline, ratio, low, high }),
+  );
+  process.exit(0);
+}
 for (const [name, fn] of Object.entries(impls)) {
   if (only !== undefined && only !== name) continue;
   for (let i = 0; i < 3; i++) await fn(n);
