@@ -77,6 +77,25 @@ middlewareHono.use(async (c, next) => {
   await next();
 });
 middlewareHono.get("/hello", (c) => c.text("hello world"));
+// The least any middleware costs: Hono answers a route with one handler
+// without its middleware chain (synchronously, for a synchronous handler),
+// and any middleware puts the request through the chain.
+const emptyMiddlewareHono = new Hono();
+emptyMiddlewareHono.use(async (_c, next) => {
+  await next();
+});
+emptyMiddlewareHono.get("/hello", (c) => c.text("hello world"));
+// The least a middleware that honours a deadline costs: the three headers.
+const headersHono = new Hono();
+headersHono.use(async (c, next) => {
+  if (
+    c.req.header("corral-timeout") === "" ||
+    c.req.header("grpc-timeout") === "" ||
+    c.req.header("connect-timeout-ms") === ""
+  ) throw new Error("unreachable");
+  await next();
+});
+headersHono.get("/hello", (c) => c.text("hello world"));
 const corralHono = new Hono();
 corralHono.use(corral());
 corralHono.get("/hello", (c) => c.text("hello world"));
@@ -103,7 +122,9 @@ const variants: Record<
   },
   "handler()": handler(hello),
   "hono": (request) => bareHono.fetch(request),
+  "hono + empty middleware": (request) => emptyMiddlewareHono.fetch(request),
   "hono + middleware": (request) => middlewareHono.fetch(request),
+  "hono + deadline headers": (request) => headersHono.fetch(request),
   "hono + corral()": (request) => corralHono.fetch(request),
 };
 

@@ -6,7 +6,9 @@
  * - `handler()` against the bare handler (`hello world`), and against that
  *   handler reading the three deadline headers `handler()` reads (the least
  *   any deadline-aware wrapper does);
- * - a Hono app with the `corral()` middleware against the same bare app.
+ * - a Hono app with the `corral()` middleware against the same bare app,
+ *   against it with an empty middleware (the least any middleware costs)
+ *   and with one that reads the three deadline headers.
  *
  * ```sh
  * deno run -A tools/bench/http.ts                       # table
@@ -339,7 +341,9 @@ const COMPARISONS = [
   ["handler()", "bare + url, header"],
   ["handler()", "bare + deadline headers"],
   ["hono + corral()", "hono"],
+  ["hono + empty middleware", "hono"],
   ["hono + corral()", "hono + middleware"],
+  ["hono + corral()", "hono + deadline headers"],
 ] as const;
 const VARIANTS = [
   "bare",
@@ -347,7 +351,9 @@ const VARIANTS = [
   "bare + deadline headers",
   "handler()",
   "hono",
+  "hono + empty middleware",
   "hono + middleware",
+  "hono + deadline headers",
   "hono + corral()",
 ];
 const TARGET = 0.05;
@@ -377,7 +383,7 @@ async function main(options: Options): Promise<void> {
             answered;
           (results[key] ??= []).push(result);
           console.error(
-            `round ${round + 1}/${options.rounds} ${key.padEnd(23)} ${
+            `round ${round + 1}/${options.rounds} ${key.padEnd(28)} ${
               result.rps.toFixed(0)
             } req/s, p99 ${result.p99.toFixed(2)} ms, server CPU ${
               result.cpuPerRequest.toFixed(1)
@@ -431,15 +437,20 @@ async function main(options: Options): Promise<void> {
     `\n@corral/http vs bare servers, loopback, load from ${options.load}, ` +
       `${options.concurrency} connections, median of ${options.rounds} rounds of ${options.duration} ms\n`,
   );
+  const width = Math.max(6, ...Object.keys(summary).map((name) => name.length));
   console.log(
-    "| server                  |   req/s |  p50 ms |  p99 ms | server CPU µs/req | errors |",
+    `| ${
+      "server".padEnd(width)
+    } |   req/s |  p50 ms |  p99 ms | server CPU µs/req | errors |`,
   );
   console.log(
-    "| ----------------------- | ------: | ------: | ------: | ----------------: | -----: |",
+    `| ${
+      "-".repeat(width)
+    } | ------: | ------: | ------: | ----------------: | -----: |`,
   );
   for (const [name, s] of Object.entries(summary)) {
     console.log(
-      `| ${name.padEnd(23)} | ${s.rps.toFixed(0).padStart(7)} | ${
+      `| ${name.padEnd(width)} | ${s.rps.toFixed(0).padStart(7)} | ${
         s.p50.toFixed(2).padStart(7)
       } | ${s.p99.toFixed(2).padStart(7)} | ${
         s.cpuPerRequest.toFixed(1).padStart(17)
