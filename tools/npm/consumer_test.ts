@@ -121,10 +121,19 @@ interface BenchLine {
  * against the baseline that pays what any corral program pays, Node's
  * promise hooks included.
  */
-const TARGETS: Record<string, { baseline: string; within: number }> = {
-  Node: { baseline: "rawHooksOn", within: 1.2 },
-  Bun: { baseline: "raw", within: 2.5 },
+const TARGETS: Record<
+  keyof typeof SPAWN_JOIN,
+  { baseline: string; within: number }
+> = {
+  node: { baseline: "rawHooksOn", within: 1.2 },
+  bun: { baseline: "raw", within: 2.5 },
 };
+
+/** The target of a runtime named as the bench prints it ("Node v20..."). */
+function targetOf(runtime: string) {
+  const id = runtime.split(" ")[0]!.toLowerCase();
+  return id === "node" || id === "bun" ? TARGETS[id] : undefined;
+}
 
 /**
  * Runs the spawn-join bench on Node and Bun, `passes` times in turn, and
@@ -186,14 +195,14 @@ async function bench(project: string, passes: number): Promise<void> {
         }× | ${(value / hooks).toFixed(2)}× |`,
       );
     }
-    const target = TARGETS[runtime.split(" ")[0]!];
+    const target = targetOf(runtime);
     if (target === undefined) continue;
     const base = times(target.baseline), corral = times("corral");
     const ratios = corral.map((value, pass) => value / base[pass]!);
     const sorted = [...ratios].sort((a, b) => a - b);
     const mid = median(ratios);
     verdicts.push(
-      `${runtime}: corral ${mid.toFixed(2)}× ${target.baseline} (passes ${
+      `${runtime}: corral ${mid.toFixed(3)}× ${target.baseline} (passes ${
         sorted[0]!.toFixed(2)
       }–${sorted.at(-1)!.toFixed(2)}), target ≤ ${target.within}× — ${
         mid <= target.within ? "PASS" : "OUTSIDE"
@@ -203,9 +212,16 @@ async function bench(project: string, passes: number): Promise<void> {
   // The same target once more, measured in one process per runtime: a
   // round of corral and one of the baseline in turn (see `interleaved` in
   // bench/spawn_join.mjs).
-  for (const [cmd, args] of runtimes) {
+  for (const [id, [cmd, args]] of Object.entries(SPAWN_JOIN)) {
+    const target = TARGETS[id as keyof typeof SPAWN_JOIN];
     const output = await new Deno.Command(cmd, {
-      args: [...args, "100000", "interleaved", String(INTERLEAVED_ROUNDS)],
+      args: [
+        ...args,
+        "100000",
+        "interleaved",
+        String(INTERLEAVED_ROUNDS),
+        target.baseline,
+      ],
       cwd: project,
       stderr: "inherit",
     }).output();
@@ -213,11 +229,9 @@ async function bench(project: string, passes: number): Promise<void> {
       .find((line) => line.startsWith("{"));
     if (text === undefined) continue;
     const line: InterleavedLine = JSON.parse(text);
-    const target = TARGETS[line.runtime.split(" ")[0]!];
-    if (target === undefined) continue;
     verdicts.push(
       `${line.runtime}: corral ${
-        line.ratio.toFixed(2)
+        line.ratio.toFixed(3)
       }× ${line.baseline} in one process (${INTERLEAVED_ROUNDS} round pairs ${
         line.low.toFixed(2)
       }–${line.high.toFixed(2)}), target ≤ ${target.within}× — ${

@@ -4,11 +4,12 @@
 //
 //   node --expose-gc bench/spawn_join.mjs [n] [impl] [rounds]
 //   bun bench/spawn_join.mjs [n] [impl] [rounds]
+//   node --expose-gc bench/spawn_join.mjs [n] interleaved [rounds] <baseline>
 //
 // One implementation per process (as tools/bench does), warm-up, then the
-// median of `rounds`, gc() before each. `interleaved` as the impl instead
-// runs corral and its target's baseline in turn in one process and prints
-// the median ratio of the round pairs.
+// median of `rounds`, gc() before each. `interleaved` instead runs corral
+// and `baseline` (one of the impls) in turn in one process and prints the
+// median ratio of the round pairs.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { contextBackend } from "@corral/context";
 import { taskGroup } from "@corral/taskgroup";
@@ -56,10 +57,9 @@ const impls = {
 };
 
 /**
- * corral against its target's baseline (Node: `rawHooksOn`, Bun: `raw`) in
- * one process, a round of each in turn, the order alternating: the ratio
- * of each round pair, so neither a process's heap nor the machine's drift
- * between processes weighs on it.
+ * corral against `baseline` in one process, a round of each in turn, the
+ * order alternating: the ratio of each round pair, so neither a process's
+ * heap nor the machine's drift between processes weighs on it.
  *
  * @param {number} n
  * @param {number} rounds
@@ -97,7 +97,12 @@ const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc ??
   (bun ? () => bun.gc(true) : () => {});
 const runtime = bun ? `Bun ${bun.version}` : `Node ${process.version}`;
 if (only === "interleaved") {
-  const baseline = bun ? "raw" : "rawHooksOn";
+  const baseline = process.argv[5] ?? "";
+  if (!(baseline in impls) || baseline === "corral") {
+    throw new TypeError(
+      `interleaved needs a baseline, one of ${Object.keys(impls).join(", ")}: current value is "${baseline}"`,
+    );
+  }
   const { ratio, low, high } = await interleaved(n, rounds, baseline);
   console.log(
     JSON.stringify({ runtime, contextBackend, impl: only, n, baseline, ratio, low, high }),
