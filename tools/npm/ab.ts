@@ -20,11 +20,12 @@
  * @module
  */
 
-import { SPAWN_JOIN } from "./consumer_test.ts";
+import { runSpawnJoin, type SPAWN_JOIN } from "./consumer_test.ts";
+import { median } from "../bench/_report.ts";
 
-/** The command that runs `bench/spawn_join.mjs` on `runtime`. */
-function command(runtime: string): [string, string[]] {
-  if (runtime === "node" || runtime === "bun") return SPAWN_JOIN[runtime];
+/** `runtime` as a key of `SPAWN_JOIN`, or a `TypeError`. */
+function checkRuntime(runtime: string): keyof typeof SPAWN_JOIN {
+  if (runtime === "node" || runtime === "bun") return runtime;
   throw new TypeError(
     `--runtime must be "node" or "bun": current value is ${runtime}`,
   );
@@ -36,26 +37,6 @@ function option(name: string, fallback: string): string {
   return at === -1 ? fallback : Deno.args[at + 1] ?? fallback;
 }
 
-/** One run's median per-task time in ns, from the bench's JSON line. */
-async function perTask(
-  project: string,
-  runtime: string,
-  impl: string,
-): Promise<number> {
-  const [cmd, args] = command(runtime);
-  const output = await new Deno.Command(cmd, {
-    args: [...args, "100000", impl, "11"],
-    cwd: project,
-    stderr: "inherit",
-  }).output();
-  const line = new TextDecoder().decode(output.stdout).split("\n")
-    .find((text) => text.startsWith("{"));
-  if (!output.success || line === undefined) {
-    throw new Error(`spawn_join.mjs failed in ${project} (${runtime})`);
-  }
-  return (JSON.parse(line) as { perTask: number }).perTask;
-}
-
 if (import.meta.main) {
   const [a, b] = Deno.args.filter((arg, i, all) =>
     !arg.startsWith("--") && !all[i - 1]?.startsWith("--")
@@ -64,7 +45,7 @@ if (import.meta.main) {
     console.error("usage: ab.ts <project A> <project B> [--runtime node|bun]");
     Deno.exit(2);
   }
-  const runtime = option("runtime", "node");
+  const runtime = checkRuntime(option("runtime", "node"));
   const impl = option("impl", "corral");
   const pairs = Number(option("pairs", "11"));
   if (!Number.isInteger(pairs) || pairs < 1) {
@@ -74,12 +55,18 @@ if (import.meta.main) {
       }`,
     );
   }
-  command(runtime); // checks --runtime before anything runs
+  /** One run's median per-task time in ns, in `project`. */
+  const perTask = async (project: string) =>
+    (await runSpawnJoin<{ perTask: number }>(project, runtime, [
+      "100000",
+      impl,
+      "11",
+    ])).perTask;
   const ratios: number[] = [];
   for (let pair = 0; pair < pairs; pair++) {
     const aFirst = pair % 2 === 0;
-    const first = await perTask(aFirst ? a : b, runtime, impl);
-    const second = await perTask(aFirst ? b : a, runtime, impl);
+    const first = await perTask(aFirst ? a : b);
+    const second = await perTask(aFirst ? b : a);
     const [timeA, timeB] = aFirst ? [first, second] : [second, first];
     ratios.push(timeB / timeA);
     console.log(
@@ -89,10 +76,9 @@ if (import.meta.main) {
     );
   }
   const sorted = [...ratios].sort((x, y) => x - y);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
   console.log(
-    `\n${runtime} ${impl}, ${pairs} pairs: B/A median ${median.toFixed(3)} (${
-      sorted[0]!.toFixed(3)
-    }–${sorted.at(-1)!.toFixed(3)})`,
+    `\n${runtime} ${impl}, ${pairs} pairs: B/A median ${
+      median(ratios).toFixed(3)
+    } (${sorted[0]!.toFixed(3)}–${sorted.at(-1)!.toFixed(3)})`,
   );
 }

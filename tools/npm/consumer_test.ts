@@ -36,6 +36,7 @@
  * @module
  */
 import { build, pack, type PackageInfo } from "./build.ts";
+import { median } from "../bench/_report.ts";
 
 const CONSUMER = new URL("./consumer/", import.meta.url);
 /** The Bun release the suite and the benchmarks run on, from npm. */
@@ -45,6 +46,31 @@ export const SPAWN_JOIN: Record<"node" | "bun", [string, string[]]> = {
   node: ["node", ["--expose-gc", "bench/spawn_join.mjs"]],
   bun: ["npx", ["--yes", BUN, "bench/spawn_join.mjs"]],
 };
+
+/**
+ * Runs `bench/spawn_join.mjs` with `args` in `project` on `runtime` and
+ * returns the JSON line it printed; throws if it failed or printed none.
+ */
+export async function runSpawnJoin<T>(
+  project: string,
+  runtime: keyof typeof SPAWN_JOIN,
+  args: string[],
+): Promise<T> {
+  const [cmd, base] = SPAWN_JOIN[runtime];
+  const output = await new Deno.Command(cmd, {
+    args: [...base, ...args],
+    cwd: project,
+    stderr: "inherit",
+  }).output();
+  const line = new TextDecoder().decode(output.stdout).split("\n")
+    .find((text) => text.startsWith("{"));
+  if (!output.success || line === undefined) {
+    throw new Error(
+      `spawn_join.mjs ${args.join(" ")} failed in ${project} (${runtime})`,
+    );
+  }
+  return JSON.parse(line) as T;
+}
 const TYPESCRIPT = "typescript@5.9.3";
 const NODE_TYPES = "@types/node@20";
 
@@ -147,30 +173,22 @@ function targetOf(runtime: string) {
  */
 async function bench(project: string, passes: number): Promise<void> {
   const impls = ["raw", "rawHooksOn", "rawAls", "corral"];
-  const runtimes = Object.values(SPAWN_JOIN);
+  const runtimes = Object.keys(SPAWN_JOIN) as (keyof typeof SPAWN_JOIN)[];
   /** Per-task times by runtime and impl, one per pass. */
   const seen = new Map<string, number[]>();
   for (let pass = 0; pass < passes; pass++) {
-    for (const [cmd, args] of runtimes) {
+    for (const runtime of runtimes) {
       for (const impl of impls) {
-        const output = await new Deno.Command(cmd, {
-          args: [...args, "100000", impl, "11"],
-          cwd: project,
-          stderr: "inherit",
-        }).output();
-        for (
-          const text of new TextDecoder().decode(output.stdout).split("\n")
-        ) {
-          if (!text.startsWith("{")) continue;
-          const line: BenchLine = JSON.parse(text);
-          const key = `${line.runtime}\t${line.impl}`;
-          seen.set(key, [...(seen.get(key) ?? []), line.perTask]);
-        }
+        const line = await runSpawnJoin<BenchLine>(project, runtime, [
+          "100000",
+          impl,
+          "11",
+        ]);
+        const key = `${line.runtime}\t${line.impl}`;
+        seen.set(key, [...(seen.get(key) ?? []), line.perTask]);
       }
     }
   }
-  const median = (values: number[]) =>
-    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const label = `load average ${
     Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
   }`;
@@ -212,23 +230,14 @@ async function bench(project: string, passes: number): Promise<void> {
   // The same target once more, measured in one process per runtime: a
   // round of corral and one of the baseline in turn (see `interleaved` in
   // bench/spawn_join.mjs).
-  for (const [id, [cmd, args]] of Object.entries(SPAWN_JOIN)) {
-    const target = TARGETS[id as keyof typeof SPAWN_JOIN];
-    const output = await new Deno.Command(cmd, {
-      args: [
-        ...args,
-        "100000",
-        "interleaved",
-        String(INTERLEAVED_ROUNDS),
-        target.baseline,
-      ],
-      cwd: project,
-      stderr: "inherit",
-    }).output();
-    const text = new TextDecoder().decode(output.stdout).split("\n")
-      .find((line) => line.startsWith("{"));
-    if (text === undefined) continue;
-    const line: InterleavedLine = JSON.parse(text);
+  for (const runtime of runtimes) {
+    const target = TARGETS[runtime];
+    const line = await runSpawnJoin<InterleavedLine>(project, runtime, [
+      "100000",
+      "interleaved",
+      String(INTERLEAVED_ROUNDS),
+      target.baseline,
+    ]);
     verdicts.push(
       `${line.runtime}: corral ${
         line.ratio.toFixed(3)
