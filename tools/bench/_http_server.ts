@@ -15,13 +15,19 @@
  *   a returned promise, which every async handler pays (about 0.7 µs of
  *   server CPU on Deno 2.9). `handler()` does not: it returns the
  *   `Response` of a handler that answered synchronously as it is;
+ * - `bare + deadline headers`: `bare` after reading the deadline headers
+ *   `handler()` reads (`TIMEOUT_HEADERS`), the least a wrapper that honours
+ *   a deadline does;
  * - `handler()`: `bare` through `@corral/http`'s `handler()` (which reads
- *   the URL for the scope's name and the deadline headers);
+ *   the deadline headers, and the URL only if the scope's name is read);
  * - `hono`: a Hono app with one route;
- * - `hono + middleware`: the same app behind a trivial middleware that
- *   reads one header, as an auth check does (a Hono route behind any
- *   middleware leaves Hono's one-handler fast path for its `compose`
- *   chain);
+ * - `hono + empty middleware`: the same app behind a middleware that only
+ *   calls `next()` (a Hono route behind any middleware leaves Hono's
+ *   one-handler fast path for its `compose` chain);
+ * - `hono + middleware`: the same behind a trivial middleware that reads
+ *   one header, as an auth check does;
+ * - `hono + deadline headers`: the same behind a middleware that reads the
+ *   deadline headers;
  * - `hono + corral()`: `hono` with the `corral()` middleware.
  *
  * On Bun, Hono is loaded from the `node_modules` npx made (`npx -p hono`),
@@ -32,7 +38,7 @@
 import { createRequire } from "node:module";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
-import { handler } from "@corral/http";
+import { handler, TIMEOUT_HEADERS } from "@corral/http";
 import { corral } from "@corral/http/hono";
 
 type HonoModule = typeof import("npm:hono@4.13.23");
@@ -88,11 +94,9 @@ emptyMiddlewareHono.get("/hello", (c) => c.text("hello world"));
 // The least a middleware that honours a deadline costs: the three headers.
 const headersHono = new Hono();
 headersHono.use(async (c, next) => {
-  if (
-    c.req.header("corral-timeout") === "" ||
-    c.req.header("grpc-timeout") === "" ||
-    c.req.header("connect-timeout-ms") === ""
-  ) throw new Error("unreachable");
+  if (TIMEOUT_HEADERS.some((name) => c.req.header(name) === "")) {
+    throw new Error("unreachable");
+  }
   await next();
 });
 headersHono.get("/hello", (c) => c.text("hello world"));
@@ -114,9 +118,7 @@ const variants: Record<
   // runtime), answered synchronously, as `handler()` answers `hello`.
   "bare + deadline headers": (request) => {
     const headers = request.headers;
-    return headers.get("corral-timeout") === "" ||
-        headers.get("grpc-timeout") === "" ||
-        headers.get("connect-timeout-ms") === ""
+    return TIMEOUT_HEADERS.some((name) => headers.get(name) === "")
       ? new Response(null, { status: 400 })
       : hello();
   },
