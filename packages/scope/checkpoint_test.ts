@@ -82,7 +82,9 @@ Deno.test(
     const elapsed = performance.now() - started;
     assert.equal(result, undefined);
     assert.ok(elapsed >= 20 - 1, `stopped after ${elapsed} ms`);
-    assert.ok(elapsed < 200, `stopped after ${elapsed} ms`);
+    // Loose: under parallel tests on a busy machine a timer runs late;
+    // a starved timer would never end the loop at all.
+    assert.ok(elapsed < 1_000, `stopped after ${elapsed} ms`);
   },
 );
 

@@ -285,7 +285,8 @@ Deno.test("rule 6: a real deadline fires on time", async () => {
   const elapsed = performance.now() - started;
   assert.ok(scope.cancelCaught);
   assert.ok(elapsed >= 5 - 1, `fired after ${elapsed} ms`);
-  assert.ok(elapsed < 200, `fired after ${elapsed} ms`);
+  // Loose: under parallel tests on a busy machine a timer runs late.
+  assert.ok(elapsed < 1_000, `fired after ${elapsed} ms`);
 });
 
 testUnderEachParent(

@@ -127,7 +127,9 @@ Deno.test("MockClock with autojump runs an hour of sleeps in milliseconds", asyn
   });
   assert.equal(clock.now(), 3_600_000, "an hour");
   const realDuration = performance.now() - realStart;
-  assert.ok(realDuration < 200, `took ${realDuration} ms of real time`);
+  // Real sleeps would take an hour: a bound this loose cannot pass by
+  // mistake, and a busy CI machine cannot fail it.
+  assert.ok(realDuration < 2_000, `took ${realDuration} ms of real time`);
 });
 
 Deno.test("MockClock autojump jumps only to the next deadline, and only if one exists", async () => {

@@ -81,9 +81,10 @@ Deno.test("runInWorker(): a loop with no checkpoint is terminated after the grac
     scope.cancel();
     assert.equal(await call, undefined);
     const took = performance.now() - cancelledAt;
-    // 30 ms grace + 20 ms (the benchmark measures it tightly); slack for a
-    // machine shared by others.
-    assert.ok(took < 30 + 200, `took ${took.toFixed(1)} ms`);
+    // 30 ms grace + about 20 ms (the benchmark measures it tightly); loose
+    // for parallel tests on a busy machine, and still well short of the
+    // 5 s the spin would take to end by itself.
+    assert.ok(took < 30 + 1_000, `took ${took.toFixed(1)} ms`);
   } finally {
     close();
   }
