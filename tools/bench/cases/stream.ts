@@ -191,6 +191,12 @@ const mapping: Readonly<Record<string, ScalingFn | undefined>> = {
     await Promise.all(Array.from({ length: LIMIT }, worker));
     return sum;
   },
+  async forAwait(n) {
+    const items = Array.from({ length: n }, (_, i) => i);
+    let sum = 0;
+    for await (const item of new ArrayIterator(items)) sum += item;
+    return sum;
+  },
   async poolThenForAwait(n) {
     const items = Array.from({ length: n }, (_, i) => i);
     const results = new Array<number>(n);
@@ -275,6 +281,8 @@ export const benchmarks: readonly Benchmark[] = [
     sizes: [10_000, 100_000],
     legend: {
       pool: "16 async workers reading an array by index (`Promise.all`)",
+      forAwait:
+        "no mapping: a `for await` over the array through a bare iterator, the async iterator protocol alone (one more promise and microtask per item; the pool takes two)",
       poolThenForAwait:
         "the pool into an array, then a `for await` over the array through a bare iterator: what the async iterator protocol alone adds to the pool",
       poolStream:
