@@ -1,10 +1,17 @@
 // Copyright the corral authors. MIT license.
 /**
  * Paired ratios for the nanosecond targets: each corral operation and the
- * `AsyncLocalStorage` operation it is built on, interleaved round by round in
- * ONE process, so both see the same JIT, heap and CPU state. `main.ts` runs
+ * `AsyncLocalStorage` operation it is built on (or, for the streams, the
+ * hand-written code it replaces), interleaved round by round in ONE
+ * process, so both see the same JIT, heap and CPU state. `main.ts` runs
  * each implementation in its own process, which is right for the scaling
  * cases but lets ratios of a few nanoseconds move by ±30% between processes.
+ *
+ * A pair may also name a `floor`: what the interface itself adds to the
+ * baseline, measured in the same rounds and printed as its own ratio to
+ * the baseline. For `mapStream`, the pool followed by a bare `for await`
+ * over as many ready items: any stream hands each result to the loop
+ * through one more promise and microtask turn.
  *
  * ```sh
  * deno run -A --v8-flags=--expose-gc tools/bench/paired.ts   # or: deno task bench:paired
@@ -15,6 +22,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Variable } from "../../packages/context/mod.ts";
 import { CancelScope } from "../../packages/scope/mod.ts";
+import { taskGroup } from "../../packages/taskgroup/mod.ts";
+import { openChannel } from "../../packages/sync/mod.ts";
+import { mapStream, produce } from "../../packages/stream/mod.ts";
 import { median } from "./_report.ts";
 
 const storage = new AsyncLocalStorage<unknown>();
@@ -29,12 +39,71 @@ async function resolveOne(): Promise<number> {
   return 1;
 }
 
+async function double(x: number): Promise<number> {
+  await null;
+  return x * 2;
+}
+
+/** An async iterator whose `next()` only wraps the next value. */
+function bareIterator(values: readonly number[]): AsyncIterable<number> {
+  let index = 0;
+  const iterator: AsyncIterableIterator<number> = {
+    next: () =>
+      Promise.resolve(
+        index < values.length
+          ? { done: false, value: values[index++]! }
+          : { done: true, value: undefined },
+      ),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
+
+/** 16 async workers mapping `items` by index, summing the results. */
+async function pool16(items: readonly number[]): Promise<number> {
+  let next = 0, sum = 0;
+  const worker = async () => {
+    while (next < items.length) sum += await double(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return sum;
+}
+
+/** N items from a sender task to a receiving `for await`, bare channel. */
+async function channelHandOff(n: number, capacity: number): Promise<number> {
+  const [sender, receiver] = openChannel<number>(capacity);
+  let sum = 0;
+  await taskGroup((group) => {
+    group.spawn(async () => {
+      for (let i = 0; i < n; i++) await sender.send(i);
+      sender.close();
+    });
+    group.spawn(async () => {
+      for await (const item of receiver) sum += item;
+    });
+  });
+  return sum;
+}
+
+/** The same through `produce`. */
+async function produced(n: number, buffer: number): Promise<number> {
+  let sum = 0;
+  const stream = produce<number>(async (send) => {
+    for (let i = 0; i < n; i++) await send(i);
+  }, { buffer });
+  for await (const item of stream) sum += item;
+  return sum;
+}
+
+const ITEMS = Array.from({ length: 100_000 }, (_, i) => i);
+
 interface Pair {
   name: string;
   target: number;
   iterations: number;
   baseline: () => unknown;
   corral: () => unknown;
+  floor?: () => unknown;
 }
 
 const N = 200_000;
@@ -106,6 +175,40 @@ const pairs: Pair[] = [
       return sum;
     },
   },
+  {
+    name: "stream/map: mapStream(limit 16) / a 16-worker pool (100k items)",
+    target: 1.5,
+    iterations: ITEMS.length,
+    baseline: () => pool16(ITEMS),
+    corral: async () => {
+      let sum = 0;
+      for await (const x of mapStream(ITEMS, double, { limit: 16 })) sum += x;
+      return sum;
+    },
+    // The pool, then a bare `for await` over as many ready items: what the
+    // pool plus the async iterator protocol cost, one after the other (the
+    // protocol adds a promise and a microtask turn per item to the pool's
+    // two turns).
+    floor: async () => {
+      let sum = await pool16(ITEMS);
+      for await (const x of bareIterator(ITEMS)) sum += x;
+      return sum;
+    },
+  },
+  {
+    name: "stream/produce-0: produce / the bare channel (100k items)",
+    target: 1.5,
+    iterations: 100_000,
+    baseline: () => channelHandOff(100_000, 0),
+    corral: () => produced(100_000, 0),
+  },
+  {
+    name: "stream/produce-64: the same, buffer 64",
+    target: 1.5,
+    iterations: 100_000,
+    baseline: () => channelHandOff(100_000, 64),
+    corral: () => produced(100_000, 64),
+  },
 ];
 
 async function nsPerOp(fn: () => unknown, iterations: number): Promise<number> {
@@ -127,13 +230,18 @@ console.log(
 for (const pair of pairs) {
   await pair.baseline();
   await pair.corral();
-  const baseline: number[] = [], corral: number[] = [];
+  await pair.floor?.();
+  const baseline: number[] = [], corral: number[] = [], floor: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     baseline.push(await nsPerOp(pair.baseline, pair.iterations));
     corral.push(await nsPerOp(pair.corral, pair.iterations));
+    if (pair.floor) floor.push(await nsPerOp(pair.floor, pair.iterations));
   }
   const ratios = corral.map((c, i) => c / baseline[i]!).sort((a, b) => a - b);
   const ratio = median(ratios);
+  const floorRatio = floor.length === 0
+    ? ""
+    : `; floor ${median(floor.map((f, i) => f / baseline[i]!)).toFixed(2)}×`;
   console.log(
     pair.name.padEnd(68),
     `${median(baseline).toFixed(1)} ns`.padStart(8),
@@ -141,6 +249,8 @@ for (const pair of pairs) {
     `${ratio.toFixed(2)}×`.padStart(7),
     `≤ ${pair.target}× ${ratio <= pair.target ? "PASS" : "FAIL"}`,
     // The middle half of the rounds' ratios: how much the rounds agree.
-    `(rounds: ${ratios[2]!.toFixed(2)}–${ratios[ROUNDS - 3]!.toFixed(2)}×)`,
+    `(rounds: ${ratios[2]!.toFixed(2)}–${
+      ratios[ROUNDS - 3]!.toFixed(2)
+    }×${floorRatio})`,
   );
 }
