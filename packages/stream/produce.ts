@@ -2,7 +2,7 @@
 import { Cancelled, CancelScope, checkpoint } from "@corral/scope";
 import { cancellationOf, currentScope, runTask } from "@corral/scope/plumbing";
 import { openChannel, type Receiver, type Sender } from "@corral/sync";
-import { ParkingLot } from "@corral/sync/plumbing";
+import { ParkingLot, receiveReady } from "@corral/sync/plumbing";
 import {
   checkCallback,
   checkCount,
@@ -477,7 +477,11 @@ class ProducedIterator<T> implements StreamIterator<T> {
       if (failure) return Promise.reject(failure.error);
       run.request();
     }
-    return run.receiver.receive().then(yieldItem, this.#onReceiveFailed);
+    // An item ready now comes in one promise; any other case (a wait, the
+    // end, a cancelled scope, the event-loop yield of rule 2) goes through
+    // receive(), whose failures `#receiveFailed` sorts out.
+    return receiveReady(run.receiver, this.#onReceiveFailed) ??
+      run.receiver.receive().then(yieldItem, this.#onReceiveFailed);
   }
 
   readonly #onReceiveFailed = (error: unknown) => this.#receiveFailed(error);

@@ -681,3 +681,55 @@ Deno.test("produce: `await using` an iterator ends the producer when the block e
     assert.equal(ended, 2);
   });
 });
+
+Deno.test("produce: a thenable item reaches the consumer settled, buffered or not; its rejection fails the iteration and cancels the producer", async () => {
+  for (const buffer of [0, 4]) {
+    assert.deepEqual(
+      await collect(produce<unknown>(async (send) => {
+        await send(Promise.resolve("a"));
+        await send({ then: (resolve: (v: unknown) => void) => resolve("b") });
+        await send("c");
+      }, { buffer })),
+      ["a", "b", "c"],
+    );
+    const boom = new Error("boom");
+    let cleanedUp = false;
+    const stream = produce<unknown>(async (send) => {
+      try {
+        await send(1);
+        await send(Promise.reject(boom));
+        await sleepForever();
+      } finally {
+        cleanedUp = true;
+      }
+    }, { buffer });
+    const seen: unknown[] = [];
+    const error = await rejection((async () => {
+      for await (const item of stream) seen.push(item);
+    })());
+    assert.equal(error, boom);
+    assert.deepEqual(seen, [1]);
+    assert.ok(cleanedUp, `buffer ${buffer}: the producer outlived the loop`);
+  }
+});
+
+Deno.test("produce: with items buffered, a next() in a cancelled scope throws Cancelled and ends the producer (rule 1)", async () => {
+  let cleanedUp = false;
+  const stream = produce<number>(async (send) => {
+    try {
+      for (let i = 0;; i++) await send(i);
+    } finally {
+      cleanedUp = true;
+    }
+  }, { buffer: 8 });
+  const iterator = stream[Symbol.asyncIterator]();
+  assert.deepEqual(await iterator.next(), { done: false, value: 0 });
+  await idle(); // the producer fills the buffer
+  const scope = new CancelScope();
+  await scope.run(async () => {
+    scope.cancel();
+    assertCancelled(await rejection(iterator.next()));
+  });
+  assert.ok(cleanedUp);
+  assert.deepEqual(await iterator.next(), { done: true, value: undefined });
+});

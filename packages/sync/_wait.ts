@@ -319,6 +319,21 @@ export function fastPath(
   return undefined;
 }
 
+/**
+ * {@linkcode fastPath} for a wait that hands its result over in a promise
+ * of its own (an iterator's `next()`), so that the yield is that promise:
+ * true when `fastPath` would return the plain microtask of
+ * {@linkcode resolved} (the scope is not cancelled, and this is not the
+ * fast path that goes through `checkpoint()`), and then it counts as one;
+ * false, counting nothing, when the caller must take the usual way.
+ */
+export function fastPathNow(scope: CancelScope | undefined): boolean {
+  if (fastPaths + 1 >= CHECKPOINT_EVERY) return false;
+  if (cancellationOf(scope) !== undefined) return false;
+  fastPaths++;
+  return true;
+}
+
 /** How often a fast path goes through `checkpoint()` (see {@linkcode fastPath}). */
 export const CHECKPOINT_EVERY = 32;
 let fastPaths = 0;

@@ -394,3 +394,70 @@ Deno.test("openChannel: errors name the channel", async () => {
     /^ClosedResourceError: Cannot send on channel "jobs" sender: it is closed$/,
   );
 });
+
+Deno.test("Receiver: for await: a ready item is a checkpoint too: a cancelled scope's next() throws and takes nothing (rule 1)", async () => {
+  const [s, r] = openChannel<number>(Infinity);
+  for (let i = 0; i < 3; i++) s.trySend(i);
+  const iterator = r[Symbol.asyncIterator]();
+  assert.deepEqual(await iterator.next(), { done: false, value: 0 });
+  const scope = new CancelScope();
+  await scope.run(async () => {
+    scope.cancel();
+    await assertCancelled(iterator.next());
+  });
+  assert.equal(r.statistics().bufferUsed, 2);
+  assert.deepEqual(await iterator.next(), { done: false, value: 1 });
+});
+
+Deno.test("Receiver: for await over a buffer that never runs dry still lets timers run (rule 2)", async () => {
+  const [s, r] = openChannel<number>(Infinity);
+  const total = 1_000_000;
+  for (let i = 0; i < total; i++) s.trySend(i);
+  let fired = false;
+  const timer = setTimeout(() => fired = true, 0);
+  let seen = 0;
+  for await (const _ of r) {
+    if (fired) break;
+    seen++;
+  }
+  clearTimeout(timer);
+  assert.ok(fired);
+  assert.ok(seen < total, `the timer fired only after all ${total} items`);
+  r.close();
+});
+
+Deno.test("Receiver: for await hands over a thenable item settled, as receive() does, ready or waited for", async () => {
+  const [s, r] = openChannel<unknown>(Infinity);
+  const boom = new Error("boom");
+  s.trySend(Promise.resolve("settled"));
+  s.trySend({ then: (resolve: (v: unknown) => void) => resolve("thenable") });
+  s.trySend(Promise.reject(boom));
+  const iterator = r[Symbol.asyncIterator]();
+  assert.deepEqual(await iterator.next(), { done: false, value: "settled" });
+  assert.deepEqual(await iterator.next(), { done: false, value: "thenable" });
+  assert.equal(await rejection(iterator.next()), boom);
+  // A `then` getter that throws: the item fails the next(), as it fails
+  // receive() (a promise resolved with it rejects).
+  const getter = {
+    get then(): never {
+      throw boom;
+    },
+  };
+  s.trySend(getter);
+  assert.equal(await rejection(iterator.next()), boom);
+  s.trySend(getter);
+  assert.equal(await rejection(r.receive()), boom);
+  // The same from a waiting receive.
+  const [s0, r0] = openChannel<unknown>(0);
+  await taskGroup((group) => {
+    group.spawn(async () => {
+      await s0.send(Promise.resolve("late"));
+      s0.close();
+    });
+    group.spawn(async () => {
+      const items: unknown[] = [];
+      for await (const item of r0) items.push(item);
+      assert.deepEqual(items, ["late"]);
+    });
+  });
+});

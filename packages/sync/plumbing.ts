@@ -10,7 +10,10 @@
  * @module
  */
 import type { CapacityLimiter } from "./capacity_limiter.ts";
+import { Receiver } from "./channel.ts";
+import { channelInternals } from "./_channel_internals.ts";
 import { limiterInternals } from "./_limiter_internals.ts";
+import { checkCallback, show } from "./_validate.ts";
 import { currentScope, wait, WaitNode, WaitQueue } from "./_wait.ts";
 
 /**
@@ -129,4 +132,60 @@ export class ParkingLot {
       node.fail(error);
     }
   }
+}
+
+/**
+ * For a stream built on a channel (`produce()`): the promise its `next()`
+ * can return when `receiver.receive()` would hand an item over at once,
+ * with no more than the microtask yield of every fast path. The item is
+ * taken and comes as an iterator result in one promise, where
+ * `receive().then(...)` takes two promises and one more microtask turn.
+ *
+ * `undefined`, with nothing taken, when `receive()` would do anything else:
+ * wait for an item, fail (a closed handle, the end of the channel, a
+ * cancelled scope: rule 1 holds, since `receive()` then rejects), or go
+ * through `checkpoint()` (every 32nd fast path does, rule 2). Then call
+ * `receive()`. A thenable item is adopted first, as the promise of
+ * `receive()` adopts it; `onRejected` gets its rejection.
+ *
+ * @typeParam T The items.
+ * @param receiver The receive handle.
+ * @param onRejected Handles the rejection of a thenable item.
+ * @returns The promise of the iterator result, or `undefined`.
+ * @throws {TypeError} If `receiver` is not a `Receiver`, or `onRejected`
+ * not a function.
+ *
+ * @example Usage
+ * ```ts
+ * import { openChannel } from "@corral/sync";
+ * import { receiveReady } from "@corral/sync/plumbing";
+ * import assert from "node:assert/strict";
+ *
+ * const [sender, receiver] = openChannel<string>(1);
+ * const fail = (error: unknown): never => {
+ *   throw error;
+ * };
+ * assert.equal(receiveReady(receiver, fail), undefined); // nothing buffered
+ * sender.trySend("a");
+ * assert.deepEqual(await receiveReady(receiver, fail), {
+ *   done: false,
+ *   value: "a",
+ * });
+ * ```
+ */
+export function receiveReady<T>(
+  receiver: Receiver<T>,
+  onRejected: (
+    error: unknown,
+  ) => IteratorResult<T> | Promise<IteratorResult<T>>,
+): Promise<IteratorResult<T>> | undefined {
+  if (!(receiver instanceof Receiver)) {
+    throw new TypeError(
+      `Cannot receive ready item: 'receiver' must be a Receiver: current value is ${
+        show(receiver)
+      }`,
+    );
+  }
+  checkCallback("receive ready item", onRejected, "onRejected");
+  return channelInternals.receiveReady(receiver, onRejected);
 }

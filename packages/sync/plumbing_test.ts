@@ -1,9 +1,10 @@
 // Copyright the corral authors. MIT license.
-// Tests of @corral/sync/plumbing: waitForToken, ParkingLot.
+// Tests of @corral/sync/plumbing: waitForToken, ParkingLot, receiveReady.
 import assert from "node:assert/strict";
 import { Cancelled, CancelScope } from "@corral/scope";
-import { CapacityLimiter } from "./mod.ts";
-import { ParkingLot, waitForToken } from "./plumbing.ts";
+import { CapacityLimiter, openChannel } from "./mod.ts";
+import { ParkingLot, receiveReady, waitForToken } from "./plumbing.ts";
+import { CHECKPOINT_EVERY } from "./_wait.ts";
 import { onClock } from "./_test_helpers.ts";
 
 Deno.test("waitForToken(): queued FIFO with promise waiters; a withdrawn wait holds nothing; a granted one cannot be withdrawn", async () => {
@@ -72,4 +73,72 @@ Deno.test("ParkingLot: FIFO unpark, failAll, and a park is a checkpoint whose ca
   assert.equal(lot.size, 1);
   lot.unpark();
   await later;
+});
+
+Deno.test("receiveReady(): an item ready now, as one iterator result; undefined, with nothing taken, whenever receive() would wait, fail or yield", async () => {
+  const fail = (error: unknown): never => {
+    throw error;
+  };
+  const [s, r] = openChannel<number>(Infinity);
+  assert.equal(receiveReady(r, fail), undefined); // empty: receive() waits
+  for (let i = 0; i < 3 * CHECKPOINT_EVERY; i++) s.trySend(i);
+  // A cancelled scope: receive() rejects; nothing is taken.
+  const scope = new CancelScope();
+  await scope.run(() => {
+    scope.cancel();
+    assert.equal(receiveReady(r, fail), undefined);
+  });
+  assert.equal(r.statistics().bufferUsed, 3 * CHECKPOINT_EVERY);
+  // Every fast path but one in CHECKPOINT_EVERY: that one is receive()'s,
+  // which goes through checkpoint() (rule 2).
+  let ready = 0, declined = 0, next = 0;
+  for (let i = 0; i < 2 * CHECKPOINT_EVERY; i++) {
+    const result = receiveReady(r, fail);
+    if (result === undefined) {
+      declined++;
+      assert.equal(await r.receive(), next++);
+    } else {
+      ready++;
+      assert.deepEqual(await result, { done: false, value: next++ });
+    }
+  }
+  assert.ok(declined >= 1 && declined <= 3, `declined ${declined}`);
+  assert.equal(ready + declined, 2 * CHECKPOINT_EVERY);
+  // A closed handle: receive() rejects with ClosedResourceError.
+  const other = r.clone();
+  r.close();
+  assert.equal(receiveReady(r, fail), undefined);
+  // A thenable item is adopted, its rejection handed to onRejected.
+  const boom = new Error("boom");
+  s.trySend(Promise.reject(boom) as unknown as number);
+  while (other.statistics().bufferUsed > 1) other.tryReceive();
+  let handled: unknown;
+  let result: Promise<IteratorResult<number>> | undefined;
+  while (
+    (result = receiveReady<number>(other, (error) => {
+      handled = error;
+      return { done: true, value: undefined };
+    })) === undefined
+  ) {
+    // the 1-in-32 decline of rule 2; the item stays
+  }
+  assert.deepEqual(await result, { done: true, value: undefined });
+  assert.equal(handled, boom);
+  other.close();
+});
+
+Deno.test("receiveReady(): bad input is a TypeError naming the parameter", () => {
+  const [, r] = openChannel<number>(1);
+  assert.throws(
+    () => receiveReady({} as never, () => ({ done: true, value: undefined })),
+    /Cannot receive ready item: 'receiver' must be a Receiver: current value is/,
+  );
+  assert.throws(
+    () => receiveReady(r, Promise.resolve() as never),
+    /Cannot receive ready item: 'onRejected' must be a function, not a promise/,
+  );
+  assert.throws(
+    () => receiveReady(r, 3 as never),
+    /Cannot receive ready item: 'onRejected' must be a function: current value is 3/,
+  );
 });
