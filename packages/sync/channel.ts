@@ -598,9 +598,10 @@ export class Receiver<T> implements AsyncIterable<T> {
    * with the plain microtask yield (`fastPathNow`: the scope is not
    * cancelled, and the checkpoint of rule 2 is not due): the item, taken,
    * as an iterator result in one promise, where `receive().then(...)`
-   * takes two promises and one more microtask turn (half of the time of a
-   * `for await` over a buffered channel). `undefined`, with nothing taken,
-   * in every other case: then `receive()` waits, yields or fails as usual.
+   * takes two promises and one more microtask turn (a `for await` over a
+   * buffered channel took 177–196 ns an item instead of 250 on Deno 2.9).
+   * `undefined`, with nothing taken, in every other case: then `receive()`
+   * waits, yields or fails as usual.
    *
    * A thenable item is adopted first, as the promise of `receive()` adopts
    * it (so its `then` is read here once, and again by the adoption);

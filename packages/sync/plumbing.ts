@@ -1,8 +1,8 @@
 // Copyright the corral authors. MIT license.
 /**
  * The plumbing of `@corral/sync`, for packages that build on it (a task
- * group that queues its tasks behind a `CapacityLimiter`). Application
- * code uses the public API.
+ * group that queues its tasks behind a `CapacityLimiter`, a stream that
+ * reads a channel). Application code uses the public API.
  *
  * Every export is documented and versioned with the package: a change is a
  * breaking change of `@corral/sync`.
