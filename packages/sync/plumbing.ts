@@ -145,8 +145,9 @@ export class ParkingLot {
  * wait for an item, fail (a closed handle, the end of the channel, a
  * cancelled scope: rule 1 holds, since `receive()` then rejects), or go
  * through `checkpoint()` (every 32nd fast path does, rule 2). Then call
- * `receive()`. A thenable item is adopted first, as the promise of
- * `receive()` adopts it; `onRejected` gets its rejection.
+ * `receive()`: a decline counts nothing, so asking `receiveReady` again
+ * instead would decline again. A thenable item is adopted first, as the
+ * promise of `receive()` adopts it; `onRejected` gets its rejection.
  *
  * @typeParam T The items.
  * @param receiver The receive handle.
