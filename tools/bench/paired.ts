@@ -22,10 +22,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Variable } from "../../packages/context/mod.ts";
 import { CancelScope } from "../../packages/scope/mod.ts";
-import { taskGroup } from "../../packages/taskgroup/mod.ts";
-import { openChannel } from "../../packages/sync/mod.ts";
-import { mapStream, produce } from "../../packages/stream/mod.ts";
+import { mapStream } from "../../packages/stream/mod.ts";
 import { median } from "./_report.ts";
+import {
+  ArrayIterator,
+  channel,
+  double,
+  pool,
+  produced,
+} from "./_stream_work.ts";
 
 const storage = new AsyncLocalStorage<unknown>();
 const variable = new Variable<unknown>({ name: "paired" });
@@ -37,62 +42,6 @@ function returnOne(): number {
 // deno-lint-ignore require-await
 async function resolveOne(): Promise<number> {
   return 1;
-}
-
-async function double(x: number): Promise<number> {
-  await null;
-  return x * 2;
-}
-
-/** An async iterator whose `next()` only wraps the next value. */
-function bareIterator(values: readonly number[]): AsyncIterable<number> {
-  let index = 0;
-  const iterator: AsyncIterableIterator<number> = {
-    next: () =>
-      Promise.resolve(
-        index < values.length
-          ? { done: false, value: values[index++]! }
-          : { done: true, value: undefined },
-      ),
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
-}
-
-/** 16 async workers mapping `items` by index, summing the results. */
-async function pool16(items: readonly number[]): Promise<number> {
-  let next = 0, sum = 0;
-  const worker = async () => {
-    while (next < items.length) sum += await double(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return sum;
-}
-
-/** N items from a sender task to a receiving `for await`, bare channel. */
-async function channelHandOff(n: number, capacity: number): Promise<number> {
-  const [sender, receiver] = openChannel<number>(capacity);
-  let sum = 0;
-  await taskGroup((group) => {
-    group.spawn(async () => {
-      for (let i = 0; i < n; i++) await sender.send(i);
-      sender.close();
-    });
-    group.spawn(async () => {
-      for await (const item of receiver) sum += item;
-    });
-  });
-  return sum;
-}
-
-/** The same through `produce`. */
-async function produced(n: number, buffer: number): Promise<number> {
-  let sum = 0;
-  const stream = produce<number>(async (send) => {
-    for (let i = 0; i < n; i++) await send(i);
-  }, { buffer });
-  for await (const item of stream) sum += item;
-  return sum;
 }
 
 const ITEMS = Array.from({ length: 100_000 }, (_, i) => i);
@@ -179,7 +128,7 @@ const pairs: Pair[] = [
     name: "stream/map: mapStream(limit 16) / a 16-worker pool (100k items)",
     target: 1.5,
     iterations: ITEMS.length,
-    baseline: () => pool16(ITEMS),
+    baseline: () => pool(ITEMS, 16),
     corral: async () => {
       let sum = 0;
       for await (const x of mapStream(ITEMS, double, { limit: 16 })) sum += x;
@@ -190,8 +139,8 @@ const pairs: Pair[] = [
     // protocol adds a promise and a microtask turn per item to the pool's
     // two turns).
     floor: async () => {
-      let sum = await pool16(ITEMS);
-      for await (const x of bareIterator(ITEMS)) sum += x;
+      let sum = await pool(ITEMS, 16);
+      for await (const x of new ArrayIterator(ITEMS)) sum += x;
       return sum;
     },
   },
@@ -199,14 +148,14 @@ const pairs: Pair[] = [
     name: "stream/produce-0: produce / the bare channel (100k items)",
     target: 1.5,
     iterations: 100_000,
-    baseline: () => channelHandOff(100_000, 0),
+    baseline: () => channel(100_000, 0),
     corral: () => produced(100_000, 0),
   },
   {
     name: "stream/produce-64: the same, buffer 64",
     target: 1.5,
     iterations: 100_000,
-    baseline: () => channelHandOff(100_000, 64),
+    baseline: () => channel(100_000, 64),
     corral: () => produced(100_000, 64),
   },
 ];

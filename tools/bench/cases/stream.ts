@@ -9,34 +9,14 @@
  */
 import { Effect, effection, Queue, Stream } from "../deps.ts";
 import { type Benchmark, runChild, type ScalingFn } from "../_harness.ts";
-import { taskGroup } from "../../../packages/taskgroup/mod.ts";
-import { openChannel } from "../../../packages/sync/mod.ts";
-import { mapStream, produce } from "../../../packages/stream/mod.ts";
-
-/** The bare channel: a sender task and a receiving loop, `capacity` buffer. */
-async function channel(n: number, capacity: number): Promise<number> {
-  const [sender, receiver] = openChannel<number>(capacity);
-  let sum = 0;
-  await taskGroup((group) => {
-    group.spawn(async () => {
-      for (let i = 0; i < n; i++) await sender.send(i);
-      sender.close();
-    });
-    group.spawn(async () => {
-      for await (const item of receiver) sum += item;
-    });
-  });
-  return sum;
-}
-
-async function produced(n: number, buffer: number): Promise<number> {
-  let sum = 0;
-  const stream = produce<number>(async (send) => {
-    for (let i = 0; i < n; i++) await send(i);
-  }, { buffer });
-  for await (const item of stream) sum += item;
-  return sum;
-}
+import { mapStream } from "../../../packages/stream/mod.ts";
+import {
+  ArrayIterator,
+  channel,
+  double,
+  pool,
+  produced,
+} from "../_stream_work.ts";
 
 function effectStream(n: number, bufferSize: number): Promise<number> {
   let sum = 0;
@@ -83,11 +63,6 @@ const handoff64: Readonly<Record<string, ScalingFn | undefined>> = {
   effect: (n) => effectStream(n, 64),
   effection: (n) => effectionStream(n),
 };
-
-async function double(x: number): Promise<number> {
-  await null;
-  return x * 2;
-}
 
 const LIMIT = 16;
 
@@ -154,42 +129,10 @@ class PoolRing implements AsyncIterableIterator<number> {
   }
 }
 
-/**
- * An async iterator over a finished array whose `next()` only wraps the
- * next item in a resolved promise: what a `for await` costs per item when
- * the iterator does nothing else.
- */
-class ArrayIterator implements AsyncIterableIterator<number> {
-  readonly #values: number[];
-  #index = 0;
-
-  constructor(values: number[]) {
-    this.#values = values;
-  }
-
-  next(): Promise<IteratorResult<number>> {
-    return Promise.resolve(
-      this.#index < this.#values.length
-        ? { done: false, value: this.#values[this.#index++]! }
-        : { done: true, value: undefined },
-    );
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<number> {
-    return this;
-  }
-}
-
 /** Map N items, 16 at a time, and sum the results. */
 const mapping: Readonly<Record<string, ScalingFn | undefined>> = {
-  async pool(n) {
-    const items = Array.from({ length: n }, (_, i) => i);
-    let next = 0, sum = 0;
-    const worker = async () => {
-      while (next < items.length) sum += await double(items[next++]!);
-    };
-    await Promise.all(Array.from({ length: LIMIT }, worker));
-    return sum;
+  pool(n) {
+    return pool(Array.from({ length: n }, (_, i) => i), LIMIT);
   },
   async forAwait(n) {
     const items = Array.from({ length: n }, (_, i) => i);
