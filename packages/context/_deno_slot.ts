@@ -198,15 +198,18 @@ function inlineStorage(
   /**
    * A stack overflow can strike `enter`'s own restore at the very end of
    * the stack (rule 19). One frame up, the context to put back is noted in
-   * `lost` (an assignment, which needs no stack) and put back; when even
-   * that overflows, the next use of the storage, on a roomier stack, does
-   * it, if the context left behind is still there.
+   * `lostPrevious` and `lostLeft` (assignments, which need no stack: an
+   * object literal would not do, as the first one made at a site asks V8
+   * for its template, and that wants stack) and put back; when even that
+   * overflows, the next use of the storage, on a roomier stack, does it, if
+   * the context left behind is still there.
    */
-  let lost: { previous: unknown; left: unknown } | undefined;
+  let lost = false;
+  let lostPrevious: unknown, lostLeft: unknown;
   function repair(): void {
-    const { previous, left } = lost!;
-    if (getAsyncContext() === left) setAsyncContext(previous);
-    lost = undefined;
+    if (getAsyncContext() === lostLeft) setAsyncContext(lostPrevious);
+    lost = false;
+    lostPrevious = lostLeft = undefined;
   }
   function enterOrRepair<R>(
     previous: unknown,
@@ -220,11 +223,13 @@ function inlineStorage(
     try {
       return enter(previous, context, fn, a, b, c, d);
     } catch (error) {
-      lost = { previous, left: context };
+      lost = true;
+      lostPrevious = previous;
+      lostLeft = context;
       try {
         repair();
       } catch {
-        // Left in `lost` for the next use.
+        // Left noted for the next use.
       }
       throw error;
     }
@@ -232,14 +237,14 @@ function inlineStorage(
 
   return {
     find(variable, fallback) {
-      if (lost !== undefined) repair();
+      if (lost) repair();
       const context = getAsyncContext() as Context;
       if (context == null) return fallback;
       if (context[VARIABLE] === variable) return context[VALUE];
       return findIn(context[REST] as Frame | undefined, variable, fallback);
     },
     run(variable, value, fn, a, b, c, d) {
-      if (lost !== undefined) repair();
+      if (lost) repair();
       const previous = getAsyncContext();
       const context = copyOf(previous);
       const current = context[VARIABLE] as object | undefined;
@@ -256,7 +261,7 @@ function inlineStorage(
       return enterOrRepair(previous, context, fn, a, b, c, d);
     },
     capture() {
-      if (lost !== undefined) repair();
+      if (lost) repair();
       const context = getAsyncContext() as Context;
       const variable = context?.[VARIABLE] as object | undefined;
       return variable === undefined ? undefined : {
@@ -266,7 +271,7 @@ function inlineStorage(
       };
     },
     restore(frame, fn, a, b, c, d) {
-      if (lost !== undefined) repair();
+      if (lost) repair();
       const previous = getAsyncContext();
       const context = copyOf(previous);
       context[VARIABLE] = frame?.variable;

@@ -54,29 +54,21 @@ function slotStorage(
   /**
    * A stack overflow can strike the slot's own restore at the very end of
    * the stack (rule 19). The frames on the way out note the head to put
-   * back in `lost` (an assignment, which needs no stack) and try to; when
-   * even that overflows, the next use of the storage, on a roomier stack,
-   * does it, if the head left behind is still there.
+   * back in `lostPrevious` and `lostLeft` (assignments, which need no
+   * stack: an object literal would not do, as the first one made at a site
+   * asks V8 for its template, and that wants stack) and try to; when even
+   * that overflows, the next use of the storage, on a roomier stack, does
+   * it, if the head left behind is still there.
    */
-  let lost:
-    | { previous: Frame | undefined; left: Frame | undefined }
-    | undefined;
+  let lost = false;
+  let lostPrevious: Frame | undefined, lostLeft: Frame | undefined;
   function repair(): void {
-    const { previous, left } = lost!;
-    if (get() === left) reset!(previous);
-    lost = undefined;
-  }
-  function recover(previous: Frame | undefined, left: Frame | undefined): void {
-    if (reset === undefined) return;
-    lost = { previous, left };
-    try {
-      repair();
-    } catch {
-      // Left in `lost` for the next use.
-    }
+    if (get() === lostLeft) reset!(lostPrevious);
+    lost = false;
+    lostPrevious = lostLeft = undefined;
   }
   function current(): Frame | undefined {
-    if (lost !== undefined) repair();
+    if (lost) repair();
     return get();
   }
   function enter<R>(
@@ -91,8 +83,16 @@ function slotStorage(
     try {
       return runIn(head, fn, a, b, c, d);
     } catch (error) {
-      if (reset !== undefined) lost = { previous, left: head };
-      recover(previous, head);
+      if (reset !== undefined) {
+        lost = true;
+        lostPrevious = previous;
+        lostLeft = head;
+        try {
+          repair();
+        } catch {
+          // Left noted for the next use.
+        }
+      }
       throw error;
     }
   }
@@ -103,7 +103,13 @@ function slotStorage(
       try {
         return enter(previous, head, fn, a, b, c, d);
       } catch (error) {
-        if (lost !== undefined) recover(previous, head);
+        if (lost) {
+          try {
+            repair(); // one frame up, with more room
+          } catch {
+            // Left noted for the next use.
+          }
+        }
         throw error;
       }
     },

@@ -2,6 +2,7 @@
 import { Variable } from "@corral/context";
 import { Cancelled, type CancelSource } from "./cancelled.ts";
 import { type Clock, type DeadlineEntry, realClock } from "./_clock.ts";
+import { hasHeadroom } from "./_headroom.ts";
 import {
   type AnyWaiter,
   internals,
@@ -74,22 +75,16 @@ let syncDepth = 0;
 const MAX_SYNC_DEPTH = 64;
 
 /**
- * Whether the stack has room for a scope's exit and a group's settle (a
- * few dozen frames). Asked only when a body threw synchronously, the one
- * way a body can end right at the end of the stack: a body that overflowed
- * it throws its `RangeError` there (rule 19).
+ * A body's outcome that `#runBody` could not hand on (rule 19): the stack
+ * ended right where the body returned or threw, so even the call that
+ * hands it on overflowed. Noted here with no call (an assignment needs no
+ * stack) for `#start`, a few frames up, to hand on: dropped, the body
+ * would run on in a scope that had left the tree, and its failure would be
+ * reported nowhere.
  */
-function hasHeadroom(): boolean {
-  try {
-    return probe(HEADROOM) === HEADROOM;
-  } catch {
-    return false;
-  }
-}
-const HEADROOM = 1_000;
-function probe(depth: number): number {
-  return depth === 0 ? 0 : probe(depth - 1) + 1;
-}
+let strandedScope: CancelScope | undefined;
+let strandedFailed = false;
+let strandedOutcome: unknown;
 
 /** Options for {@linkcode CancelScope}. */
 export interface CancelScopeOptions {
@@ -545,15 +540,36 @@ export class CancelScope {
     try {
       return this.#enter(parent, clock, fn);
     } catch (error) {
-      // Rule 19: `#enter` failed at the end of the stack and its own
-      // recovery had no room either; one frame up, try again.
+      // Rule 19: only our own bookkeeping throws here (`#runBody` catches
+      // what `fn` throws): a stack overflow, where the caller's own
+      // recursion left no room.
+      if (strandedScope === this) {
+        // The body ran, and ended where the stack had no room to hand its
+        // outcome on (see `strandedScope`). Handed on with builtins and a
+        // closure that runs on a fresh stack, and no call of a function of
+        // ours that may be cold: one not run for a while is compiled again
+        // first, and V8 will not compile near the end of the stack.
+        // `scope`, not `this`, in the closure: an arrow that reads `this`
+        // makes every call of `#start` allocate a context for it.
+        // deno-lint-ignore no-this-alias
+        const scope = this, failed = strandedFailed, outcome = strandedOutcome;
+        const handedOnLater = promiseThen.call(
+          resolvedUndefined,
+          () =>
+            failed
+              ? scope.#conclude(true, outcome)
+              : CancelScope.#awaitBody(scope, outcome),
+        ) as Promise<T | undefined>;
+        strandedScope = strandedOutcome = undefined;
+        return handedOnLater;
+      }
       try {
         return this.#enterFailed(error);
       } catch (again) {
-        // Still no room. Leave the tree with one frame fewer. A task whose
-        // outcome is already on its way is done with; otherwise `settle`
-        // is dropped, never to be called, and the throw tells the caller
-        // the task never ran (`runTask`).
+        // No room even for that (`#enterFailed` is cold). Leave the tree. A task whose outcome is already
+        // on its way is done with; otherwise `settle` is dropped, never to
+        // be called, and the throw tells the caller the task never ran
+        // (`runTask`).
         try {
           this.#exit();
         } catch {
@@ -573,35 +589,27 @@ export class CancelScope {
     clock: Clock | undefined,
     fn: (scope: CancelScope) => T | Promise<T>,
   ): Promise<T | undefined> {
-    try {
-      // Code that escaped its scope (a promise nobody awaited) still has
-      // the exited scope as its current one. A scope it opens must not hang
-      // under a scope that is out of the tree, where no cancellation
-      // reaches it: it becomes a root instead.
-      if (parent !== undefined && parent.#state() === "exited") {
-        parent = undefined;
-      }
-      this.#setClock(
-        clock ??
-          (parent === undefined ? realClock : parent.#clock()),
-      );
-      // Rule 6: a relative timeout counts from entry; a deadline already
-      // past at entry cancels the scope before `fn` runs (own cause first,
-      // as in Trio's __enter__, so it wins over an inherited reason).
-      if (this.#flags & TIMEOUT_PENDING) {
-        this.#flags &= ~TIMEOUT_PENDING;
-        this.#setDeadline(this.#clock().now() + this.#deadline());
-      }
-      this.#deadlineChanged();
-      this.#link(parent);
-      return currentScope_.run(this, CancelScope.#runBody, this, fn);
-    } catch (error) {
-      // Only our own bookkeeping can throw here (`#runBody` catches what
-      // `fn` throws): a stack overflow, when the caller's own recursion
-      // left no room. Leave the tree as it was, then report the failure
-      // the way the body's would be.
-      return this.#enterFailed(error);
+    // Code that escaped its scope (a promise nobody awaited) still has
+    // the exited scope as its current one. A scope it opens must not hang
+    // under a scope that is out of the tree, where no cancellation
+    // reaches it: it becomes a root instead.
+    if (parent !== undefined && parent.#state() === "exited") {
+      parent = undefined;
     }
+    this.#setClock(
+      clock ??
+        (parent === undefined ? realClock : parent.#clock()),
+    );
+    // Rule 6: a relative timeout counts from entry; a deadline already
+    // past at entry cancels the scope before `fn` runs (own cause first,
+    // as in Trio's __enter__, so it wins over an inherited reason).
+    if (this.#flags & TIMEOUT_PENDING) {
+      this.#flags &= ~TIMEOUT_PENDING;
+      this.#setDeadline(this.#clock().now() + this.#deadline());
+    }
+    this.#deadlineChanged();
+    this.#link(parent);
+    return currentScope_.run(this, CancelScope.#runBody, this, fn);
   }
 
   /**
@@ -610,8 +618,7 @@ export class CancelScope {
    * on: to `settle` (on a fresh stack) for a task, or as the rejection.
    */
   #enterFailed<T>(error: unknown): Promise<T | undefined> {
-    // May run twice (see `#start`): `settle` is let go only once it is
-    // sure to be called.
+    // `settle` is let go only once it is sure to be called (see `#start`).
     this.#exit();
     const settle = this.#settle;
     if (settle === undefined) return Promise.reject(error);
@@ -657,30 +664,51 @@ export class CancelScope {
       result = fn(scope);
     } catch (error) {
       syncDepth--;
-      if (!hasHeadroom()) return scope.#concludeLater(true, error);
-      return scope.#exitWith(true, error);
+      try {
+        if (!hasHeadroom()) return scope.#concludeLater(true, error);
+        return scope.#exitWith(true, error);
+      } catch (overflow) {
+        strandedScope = scope; // see `strandedScope`
+        strandedFailed = true;
+        strandedOutcome = error;
+        throw overflow;
+      }
     }
     syncDepth--;
-    if (!isNativePromise(result)) {
-      let thenable: boolean;
-      try {
-        thenable = isThenable(result);
-      } catch (error) {
-        // A `then` getter that throws, a revoked Proxy: as `await` would,
-        // the body fails with what was thrown.
-        return scope.#exitWith(true, error);
+    try {
+      if (!isNativePromise(result)) {
+        // `then` is read here, not in a helper: the overflow of a helper's
+        // call must reach the catch below, not pass for the body's failure.
+        let then: unknown;
+        if (
+          result !== null &&
+          (typeof result === "object" || typeof result === "function")
+        ) {
+          try {
+            then = (result as PromiseLike<unknown>).then;
+          } catch (error) {
+            // A `then` getter that throws, a revoked Proxy: as `await`
+            // would, the body fails with what was thrown.
+            return scope.#exitWith(true, error);
+          }
+        }
+        if (typeof then === "function") {
+          return CancelScope.#awaitBody(scope, result);
+        }
+        if (scope.#settle === undefined) return scope.#exitWith(false, result);
+        result = Promise.resolve(result);
       }
-      if (thenable) {
-        return CancelScope.#awaitBody(scope, result as PromiseLike<unknown>);
-      }
-      if (scope.#settle === undefined) return scope.#exitWith(false, result);
-      result = Promise.resolve(result);
+      return promiseThen.call(
+        result,
+        CancelScope.#bodyFulfilled,
+        CancelScope.#bodyRejected,
+      ) as Promise<T | undefined>;
+    } catch (overflow) {
+      strandedScope = scope; // see `strandedScope`
+      strandedFailed = false;
+      strandedOutcome = result;
+      throw overflow;
     }
-    return promiseThen.call(
-      result,
-      CancelScope.#bodyFulfilled,
-      CancelScope.#bodyRejected,
-    ) as Promise<T | undefined>;
   }
 
   static #bodyFulfilled(value: unknown): unknown {
@@ -691,10 +719,13 @@ export class CancelScope {
     return currentScope_.get()!.#conclude(true, error);
   }
 
-  /** The body returned a thenable that is not a native promise. */
+  /**
+   * The body returned a thenable that is not a native promise, or an
+   * outcome that `#start` hands on.
+   */
   static async #awaitBody<T>(
     scope: CancelScope,
-    result: PromiseLike<unknown>,
+    result: unknown,
   ): Promise<T | undefined> {
     let failed = false;
     let outcome: unknown;
@@ -1084,13 +1115,6 @@ function isNativePromise(value: unknown): value is Promise<unknown> {
   } catch {
     return false; // a revoked Proxy, a throwing `constructor` getter
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value instanceof Promise ||
-    (value !== null &&
-      (typeof value === "object" || typeof value === "function") &&
-      typeof (value as PromiseLike<unknown>).then === "function");
 }
 
 /**

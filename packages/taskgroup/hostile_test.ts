@@ -179,7 +179,7 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
   for (let round = 0; round < 4; round++) {
     const limit = maxDepth();
     const outcomes: Promise<unknown>[] = [];
-    let thrownSync = 0;
+    let thrownSync = 0, outlived = 0;
     for (let margin = 0; margin < 1_500; margin++) {
       try {
         dive(limit - margin, () => {
@@ -188,6 +188,24 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
             group.spawn(() => "task ran");
             return taskGroup(() => "nested ran");
           }));
+          // A body that throws synchronously, right where the stack ends:
+          // the group still records it, and waits for its task (rule 15).
+          let task = "not spawned";
+          outcomes.push(
+            taskGroup((group) => {
+              group.spawn(async () => {
+                task = "running";
+                try {
+                  await sleepForever();
+                } finally {
+                  task = "done";
+                }
+              });
+              throw new Error("body failed");
+            }).finally(() => {
+              if (task === "running") outlived++;
+            }),
+          );
         });
       } catch (error) {
         // Overflowing before our code was reached is the caller's own.
@@ -207,6 +225,7 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
       }
     }
     assert.ok(settled.some((outcome) => outcome.status === "fulfilled"));
+    assert.equal(outlived, 0, "a task outlived its group");
     assert.ok(thrownSync < 1_500);
     assert.deepEqual(liveRoots(), []);
   }

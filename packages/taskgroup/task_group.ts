@@ -7,6 +7,7 @@ import {
   checkName,
   checkOptions,
   currentScope,
+  hasHeadroom,
   onCancelled,
   ownerOf,
   ownsCancellation,
@@ -122,8 +123,6 @@ export class TaskGroup {
   #headHasToken = false;
   /** Tasks spawned and not yet settled, queued ones and pending starts included. */
   #unsettled = 0;
-  /** Tasks whose function is running. */
-  #active = 0;
   /** Tasks waiting for a slot of `#limiter`, in spawn order. */
   #queue: { task: Task<unknown>; launch: () => void }[] = [];
   /**
@@ -230,16 +229,16 @@ export class TaskGroup {
     const task = new Task<R>(
       new CancelScope(name === "" ? undefined : { name }),
     );
-    this.#unsettled++;
-    if (this.#hasFreeSlot(task)) this.#launch(task, fn);
+    if (this.#hasFreeSlot(task)) this.#launch(task, fn, true);
     else {
+      this.#unsettled++;
       // Rule 14: a waiting task is launched later by whoever frees a slot
       // (a settling task, the limiter, or the group's cancellation), so it
       // keeps the context of this spawn() call rather than the launcher's.
       const context = new Snapshot();
       this.#queue.push({
         task,
-        launch: () => context.run(() => this.#launch(task, fn)),
+        launch: () => context.run(() => this.#launch(task, fn, false)),
       });
       this.#askForToken();
     }
@@ -295,7 +294,6 @@ export class TaskGroup {
     const caller = currentScope();
     const task = new Task<unknown>(new CancelScope({ name }));
     this.#unsettled++;
-    this.#active++;
     if (
       this.#limiter !== undefined && !isCancelled(this.#scope) &&
       this.#limiter.tryAcquire(task)
@@ -454,16 +452,33 @@ export class TaskGroup {
     this.#launchQueued();
   };
 
-  #launch<R>(task: Task<R>, fn: (scope: CancelScope) => R | Promise<R>): void {
-    this.#active++;
+  /** Runs a task; `fresh` when it is not counted yet (not queued). */
+  #launch<R>(
+    task: Task<R>,
+    fn: (scope: CancelScope) => R | Promise<R>,
+    fresh: boolean,
+  ): void {
+    // Counted here, with no call before the `try` (rule 19): a `spawn`
+    // whose call to `#launch` overflowed the stack throws before the group
+    // counts a task that would never settle, and its join never ends.
+    if (fresh) this.#unsettled++;
     try {
       runTask(task.scope, this.#scope, fn, this.#settleTask);
     } catch (error) {
       // Rule 19: the task could not even start at the end of the stack,
       // and will never settle by itself: it fails with the overflow, on a
-      // fresh stack. Noted first with no call at all (there may be no room
+      // fresh stack. Noted first with no call of ours (there may be no room
       // for one); the body's end settles what no microtask did.
-      this.#unstarted = { task, error, next: this.#unstarted };
+      try {
+        this.#unstarted = { task, error, next: this.#unstarted };
+      } catch (again) {
+        // Not even room for the note: the first one made here asks V8 for
+        // its object's template, which wants stack. A spawned task is not
+        // counted after all, and `spawn` throws, as any call that
+        // overflows does.
+        if (fresh) this.#unsettled--;
+        throw again;
+      }
       try {
         queueMicrotask(() => this.#settleUnstarted());
       } catch {
@@ -560,7 +575,6 @@ export class TaskGroup {
   ): void {
     // Rule 19: the counters rule 15 rests on change first, before anything
     // looks at the outcome (a user value) or wakes user code.
-    this.#active--;
     this.#unsettled--;
     const heldToken = this.#holders?.delete(task) === true;
     settleTask(task, failed, outcome);
@@ -625,11 +639,27 @@ export class TaskGroup {
   ): Promise<T | undefined> {
     let value: T | undefined;
     let bodyFinished = false;
+    let failed = false, failure: unknown;
     try {
       value = await body(this);
       bodyFinished = true;
     } catch (error) {
-      this.#recordFailure(error, "body");
+      failed = true;
+      failure = error;
+    }
+    if (failed) {
+      // Rule 19: a body that threw synchronously may have thrown at the
+      // very end of the stack (its `RangeError`), where what follows has no
+      // room; it goes on after an `await`, on a fresh stack. The probe that
+      // asks may overflow on the way in: that, too, is no room.
+      let room = false;
+      try {
+        room = hasHeadroom();
+      } catch {
+        // No room.
+      }
+      if (!room) await resolved;
+      this.#recordFailure(failure, "body");
     }
     this.#settleUnstarted();
     this.#bodyDone = true;
