@@ -206,6 +206,14 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
               if (task === "running") outlived++;
             }),
           );
+          // A task started (not spawned) right where the stack ends.
+          outcomes.push(taskGroup(async (group) => {
+            await group.start((started) => {
+              started();
+              return sleepForever();
+            });
+            group.cancel();
+          }));
         });
       } catch (error) {
         // Overflowing before our code was reached is the caller's own.

@@ -293,7 +293,6 @@ export class TaskGroup {
     this.#checkSpawn("start", name, fn);
     const caller = currentScope();
     const task = new Task<unknown>(new CancelScope({ name }));
-    this.#unsettled++;
     if (
       this.#limiter !== undefined && !isCancelled(this.#scope) &&
       this.#limiter.tryAcquire(task)
@@ -325,8 +324,11 @@ export class TaskGroup {
           phase = "unmoved";
           return;
         }
-        phase = "moved";
+        // Moved only once `reparent` is done: if it overflows the stack
+        // (rule 19), `started()` throws, the task is still the caller's,
+        // and its end settles `start()`.
         reparent(task.scope, this.#scope);
+        phase = "moved";
         resolve(startedValue);
       };
       runUnder(task.scope, caller, (scope) => fn(started, scope))
@@ -355,6 +357,10 @@ export class TaskGroup {
           this.#settle(task, true, error, true);
           reject(error);
         });
+      // Counted once its outcome is watched, with no call between (rule
+      // 19): a start that overflowed the stack on the way in rejects
+      // `start()` and was never counted, so the join does not wait for it.
+      this.#unsettled++;
     });
   }
 
