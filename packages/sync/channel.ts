@@ -5,6 +5,7 @@ import {
   EndOfChannel,
   WouldBlock,
 } from "./errors.ts";
+import type { CancelScope } from "@corral/scope";
 import { checkCount, checkName, checkOptions, label } from "./_validate.ts";
 import { channelInternals } from "./_channel_internals.ts";
 import {
@@ -69,6 +70,14 @@ class ChannelState<T> {
   receivers = 1;
   sendWaiters: WaitQueue = noWaiters;
   receiveWaiters: WaitQueue = noWaiters;
+  /**
+   * The node of the last receive `deliver` woke: out of the queue, watching
+   * nothing, its promise settled, and held by nobody else. The next
+   * blocked receive of the same receiver in the same scope takes it instead
+   * of a new node (a consumer that waits for every item, as `produce()`
+   * with no buffer does). The same for blocked sends measured no faster.
+   */
+  spareReceive: WaitNode | undefined = undefined;
 
   constructor(capacity: number, name: string) {
     this.capacity = capacity;
@@ -126,6 +135,7 @@ class ChannelState<T> {
     const receiver = this.receiveWaiters.shiftLive();
     if (receiver !== undefined) {
       receiver.wake(item);
+      this.spareReceive = receiver;
       return true;
     }
     if (this.used < this.capacity) {
@@ -484,10 +494,10 @@ export class Receiver<T> implements AsyncIterable<T> {
       }
     }
     if (state.senders === 0) return rejectMisuse(scope, this.#endError());
-    return wait<T>(
-      state.receiveQueue(),
-      new WaitNode(scope, undefined, this),
-    );
+    let node = state.spareReceive;
+    if (fits(node, scope, this)) state.spareReceive = undefined;
+    else node = new WaitNode(scope, undefined, this);
+    return wait<T>(state.receiveQueue(), node);
   }
 
   /**
@@ -692,4 +702,14 @@ function yieldItem<T>(value: T): IteratorResult<T> {
 function endOnEndOfChannel(error: unknown): IteratorResult<never> {
   if (error instanceof EndOfChannel) return { done: true, value: undefined };
   throw error;
+}
+
+/** Whether `spare` can be the node of a new wait of `handle` in `scope`. */
+function fits(
+  spare: WaitNode | undefined,
+  scope: CancelScope | undefined,
+  handle: object,
+): spare is WaitNode {
+  return spare !== undefined && spare.scope === scope &&
+    spare.handle === handle;
 }

@@ -298,6 +298,40 @@ Deno.test("openChannel: AnyIO test_cancel_send / test_cancel_receive: a cancelle
   });
 });
 
+Deno.test("openChannel: a receiver that waits for every item reuses the woken wait's node, and each wait is still cancellable and takes nothing once cancelled (rule 17)", async () => {
+  await onClock(async () => {
+    const [s, r] = openChannel<number>(0);
+    const got: number[] = [];
+    await taskGroup(async (group) => {
+      const receiver = group.spawn(async () => {
+        for (;;) got.push(await r.receive()); // blocks for every item
+      });
+      for (let i = 0; i < 5; i++) {
+        await allBlocked();
+        assert.ok(s.trySend(i)); // wakes the waiting receive
+      }
+      await allBlocked();
+      receiver.cancel(); // the sixth wait, on a reused node
+    });
+    assert.deepEqual(got, [0, 1, 2, 3, 4]);
+    assert.ok(!s.trySend(5)); // the cancelled wait left the queue
+    // Another task's receive gets a node of its own and the next item;
+    // two receives at once in that task, with a spare node about, are two
+    // waits, each given one item.
+    await taskGroup(async (group) => {
+      const next = group.spawn(async () => {
+        const first = await r.receive();
+        return [first, ...await Promise.all([r.receive(), r.receive()])];
+      });
+      for (const item of [6, 7, 8]) {
+        await allBlocked();
+        assert.ok(s.trySend(item));
+      }
+      assert.deepEqual(await next.result, [6, 7, 8]);
+    });
+  });
+});
+
 Deno.test("openChannel: AnyIO test_cancel_during_receive: an item handed over before the cancel is still returned", async () => {
   await onClock(async () => {
     const [s, r] = openChannel<string>(0);

@@ -91,6 +91,13 @@ export function waitForToken(
  */
 export class ParkingLot {
   readonly #queue: WaitQueue = new WaitQueue(this, "", "");
+  /**
+   * The node of the last wait `unpark()` woke: out of the queue, watching
+   * nothing, its promise settled, and held by nobody else. The next
+   * `park()` from the same scope takes it instead of a new node (one
+   * producer parks in its own scope once an item in `produce()`).
+   */
+  #spare: WaitNode | undefined = undefined;
 
   /** How many waits are parked here. */
   get size(): number {
@@ -104,10 +111,12 @@ export class ParkingLot {
    * @returns Resolves when unparked.
    */
   park(): Promise<void> {
-    return wait(
-      this.#queue,
-      new WaitNode(currentScope(), undefined, undefined),
-    );
+    const scope = currentScope(), spare = this.#spare;
+    if (spare === undefined || spare.scope !== scope) {
+      return wait(this.#queue, new WaitNode(scope, undefined, undefined));
+    }
+    this.#spare = undefined;
+    return wait(this.#queue, spare);
   }
 
   /**
@@ -117,8 +126,10 @@ export class ParkingLot {
    */
   unpark(): boolean {
     const node = this.#queue.shift();
-    node?.wake(undefined);
-    return node !== undefined;
+    if (node === undefined) return false;
+    node.wake(undefined);
+    this.#spare = node;
+    return true;
   }
 
   /**

@@ -149,3 +149,47 @@ Deno.test("receiveReady(): bad input is a TypeError naming the parameter", () =>
     /Cannot receive ready item: 'onRejected' must be a function: current value is 3/,
   );
 });
+
+Deno.test("ParkingLot: a park after an unpark, in the same scope, reuses the woken wait's node and is still a checkpoint whose cancel leaves the lot (rule 17)", async () => {
+  const lot = new ParkingLot();
+  const scope = new CancelScope();
+  let unparked = 0;
+  const parked = scope.run(async () => {
+    for (;;) {
+      await lot.park(); // from the second on: the node the last unpark woke
+      unparked++;
+    }
+  });
+  for (let i = 0; i < 3; i++) {
+    assert.equal(lot.size, 1);
+    assert.equal(lot.unpark(), true);
+    await Promise.resolve();
+    await Promise.resolve();
+  }
+  assert.equal(unparked, 3);
+  assert.equal(lot.size, 1);
+  scope.cancel();
+  assert.equal(lot.size, 0);
+  assert.equal(await parked, undefined);
+  // A park in another scope gets a node of its own: cancelling the first
+  // scope again, or unparking, touches only what is parked now.
+  const other = new CancelScope();
+  const waiting = other.run(() => lot.park());
+  assert.equal(lot.size, 1);
+  assert.equal(lot.unpark(), true);
+  assert.equal(await waiting, undefined);
+  assert.equal(lot.unpark(), false);
+  // Two parks at once in one scope, with a spare node about: the spare
+  // goes to one wait only, and each unpark wakes one wait.
+  const woken: string[] = [];
+  const a = lot.park().then(() => woken.push("a"));
+  const b = lot.park().then(() => woken.push("b"));
+  assert.equal(lot.size, 2);
+  assert.equal(lot.unpark(), true);
+  await a;
+  assert.deepEqual(woken, ["a"]);
+  assert.equal(lot.size, 1);
+  assert.equal(lot.unpark(), true);
+  await b;
+  assert.deepEqual(woken, ["a", "b"]);
+});
