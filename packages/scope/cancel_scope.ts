@@ -925,13 +925,35 @@ export class CancelScope {
    * walk, so user code (abort listeners) never sees a half-updated tree.
    */
   static #recalculate(root: CancelScope): void {
+    try {
+      CancelScope.#walk(root, false);
+    } catch {
+      // Rule 19: the stack ended under the walk or the delivery (a
+      // `cancel()` deep in a recursion). Some flags may be set already, so
+      // an ordinary walk would stop at them and tell nobody: walk the whole
+      // subtree again on a fresh stack, telling every cancelled scope's
+      // waiters that were not told yet. Scheduled with `then`, a V8
+      // builtin: `queueMicrotask` is JavaScript on Deno, and needs stack.
+      try {
+        promiseThen.call(
+          resolvedUndefined,
+          () => CancelScope.#walk(root, true),
+        );
+      } catch {
+        // Not even room for that: nothing more can be done here.
+      }
+    }
+  }
+
+  /** `#recalculate`'s walk; `full` visits and tells every scope below. */
+  static #walk(root: CancelScope, full: boolean): void {
     const todo = [root];
     let newlyCancelled: CancelScope[] | undefined;
     while (todo.length > 0) {
       const scope = todo.pop()!;
       const parentVisible = scope.#parentCancellationIsVisible();
       const cancelled = scope.#cancelCalled() || parentVisible;
-      if (cancelled === scope.#effectivelyCancelled()) continue;
+      if (cancelled === scope.#effectivelyCancelled() && !full) continue;
       if (cancelled && scope.#cancelled === undefined) {
         scope.#cancelled = scope.#parent!.#cancelled;
       }
@@ -957,17 +979,21 @@ export class CancelScope {
 
   /**
    * Wakes the blocked waits, then aborts the signal. A waiter that throws
-   * (a bug in whoever registered it) does not stop the others: its error is
-   * rethrown on a fresh stack, where it is reported as uncaught.
+   * does not stop the others (see `callWaiter`). Each waiter leaves the
+   * scope once it was told, not before: if the stack ends under this loop,
+   * `#recalculate` delivers again, to those not yet told only.
    */
   #deliver(): void {
     if (!this.#effectivelyCancelled()) return; // a shield went up meanwhile
     const cancelled = this.#cancelled!;
     const waiters = this.#waiters;
-    this.#waiters = undefined;
     if (waiters instanceof Set) {
-      for (const waiter of waiters) callWaiter(waiter, cancelled);
+      for (const waiter of waiters) {
+        callWaiter(waiter, cancelled);
+        waiters.delete(waiter);
+      }
     } else if (waiters !== undefined) callWaiter(waiters, cancelled);
+    if (this.#waiters === waiters) this.#waiters = undefined;
     const controller = this.#controller();
     if (controller !== undefined && !controller.signal.aborted) {
       controller.abort(cancelled);
@@ -1079,9 +1105,26 @@ function callWaiter(waiter: AnyWaiter, cancelled: Cancelled): void {
     if (typeof waiter === "function") waiter(cancelled);
     else waiter[TELL](cancelled);
   } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
+    // Rule 19: a waiter told right where the stack ends (a `cancel()` deep
+    // in a recursion) may overflow it, which is no bug of its own: it is
+    // told again on a fresh stack. A throw with room to spare is a bug of
+    // whoever registered it, rethrown on a fresh stack where it is reported
+    // as uncaught; either way the other waiters are told now.
+    let room = false;
+    try {
+      room = hasHeadroom();
+    } catch {
+      // No room.
+    }
+    if (room) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    } else {
+      // A V8 builtin, not `queueMicrotask` (a JavaScript function on Deno,
+      // which needs stack of its own).
+      promiseThen.call(resolvedUndefined, () => callWaiter(waiter, cancelled));
+    }
   }
 }
 

@@ -160,7 +160,10 @@ export function cancellationOf(
  *
  * `fn` runs inside the cancelling code (a `cancel()` call, a deadline's
  * timer): keep it short and do not throw; an error it throws is reported as
- * uncaught and does not stop the other callbacks.
+ * uncaught and does not stop the other callbacks. One exception (rule 19):
+ * a `cancel()` right at the end of the stack may make `fn` overflow it,
+ * and then `fn` is called again on a fresh stack, so make it safe to run
+ * again after a run that stopped part way.
  *
  * @param scope The scope to watch.
  * @param fn Called once with the `Cancelled`.

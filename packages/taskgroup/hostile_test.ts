@@ -206,6 +206,13 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
               if (task === "running") outlived++;
             }),
           );
+          // A queued task launched right where the stack ends, by the
+          // group's cancellation (rule 12: a cancelled group runs its queue).
+          outcomes.push(taskGroup((group) => {
+            group.spawn(sleepForever);
+            group.spawn(() => "queued ran");
+            group.cancel();
+          }, { limit: 1 }));
           // A task started (not spawned) right where the stack ends.
           outcomes.push(taskGroup(async (group) => {
             await group.start((started) => {

@@ -486,7 +486,9 @@ export class TaskGroup {
         throw again;
       }
       try {
-        queueMicrotask(() => this.#settleUnstarted());
+        // `then`, a V8 builtin, where the stack may be short: on Deno
+        // `queueMicrotask` is JavaScript, and needs stack of its own.
+        resolved.then(() => this.#settleUnstarted());
       } catch {
         // `#run` does it when the body ends.
       }
@@ -521,6 +523,14 @@ export class TaskGroup {
     this.#launching = true;
     try {
       this.#launchWhileFree();
+    } catch {
+      // Rule 19: the stack ended under a launch, whose task went back to
+      // the head of the queue: launch on a fresh stack.
+      try {
+        resolved.then(() => this.#launchQueued());
+      } catch {
+        // The next settle or cancellation launches it.
+      }
     } finally {
       this.#launching = false;
     }
@@ -547,7 +557,19 @@ export class TaskGroup {
         }
         if (token) this.#holders!.add(next.task);
         queue[this.#queueHead++] = undefined!;
-        next.launch();
+        try {
+          next.launch();
+        } catch (error) {
+          // Rule 19: it overflowed the stack before the task started
+          // (`#launch` notes any later failure itself): back to the head,
+          // with its token, for `#launchQueued` to launch again.
+          queue[--this.#queueHead] = next;
+          if (token) {
+            this.#holders!.delete(next.task);
+            this.#headHasToken = true;
+          }
+          throw error;
+        }
       }
       // The new head joins the limiter's queue; granted at once (a stale
       // waiter ahead of it was skipped), it launches in this loop too.
@@ -593,7 +615,7 @@ export class TaskGroup {
         // overflow it here. Finish on a fresh stack, queued before the
         // join's continuation, so the error is never lost.
         try {
-          queueMicrotask(() => {
+          resolved.then(() => {
             const who = `task${label(task.name)}`;
             if (this.#errors.length === recorded) {
               this.#recordFailure(outcome, who);
