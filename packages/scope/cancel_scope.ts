@@ -550,13 +550,13 @@ export class CancelScope {
       // what `fn` throws): a stack overflow, where the caller's own
       // recursion left no room.
       if (strandedScope === this) {
-        // The body ran, and ended where the stack had no room to hand its
-        // outcome on (see `strandedScope`). Handed on with builtins and a
-        // closure that runs on a fresh stack, and no call of a function of
-        // ours that may be cold: one not run for a while is compiled again
-        // first, and V8 will not compile near the end of the stack.
-        // `scope`, not `this`, in the closure: an arrow that reads `this`
-        // makes every call of `#start` allocate a context for it.
+        // The body ran, and its outcome may not have been handed on (see
+        // `strandedScope`). Handed on with builtins and a closure that runs
+        // on a fresh stack, and no call of a function of ours that may be
+        // cold: one not run for a while is compiled again first, and V8
+        // will not compile near the end of the stack. `scope`, not `this`,
+        // in the closure: an arrow that reads `this` makes every call of
+        // `#start` allocate a context for it.
         // deno-lint-ignore no-this-alias
         const scope = this, failed = strandedFailed, outcome = strandedOutcome;
         const handedOnLater = promiseThen.call(
@@ -572,10 +572,10 @@ export class CancelScope {
       try {
         return this.#enterFailed(error);
       } catch (again) {
-        // No room even for that (`#enterFailed` is cold). Leave the tree. A task whose outcome is already
-        // on its way is done with; otherwise `settle` is dropped, never to
-        // be called, and the throw tells the caller the task never ran
-        // (`runTask`).
+        // No room even for that (`#enterFailed` is cold). Leave the tree.
+        // A task whose outcome is already on its way is done with;
+        // otherwise `settle` is dropped, never to be called, and the throw
+        // tells the caller the task never ran (`runTask`).
         try {
           this.#exit();
         } catch {

@@ -479,9 +479,10 @@ export class TaskGroup {
         this.#unstarted = { task, error, next: this.#unstarted };
       } catch (again) {
         // Not even room for the note: the first one made here asks V8 for
-        // its object's template, which wants stack. A spawned task is not
+        // its object's template, which wants stack. A fresh task is not
         // counted after all, and `spawn` throws, as any call that
-        // overflows does.
+        // overflows does; a queued one goes back to the queue (see
+        // `#launchWhileFree`).
         if (fresh) this.#unsettled--;
         throw again;
       }
