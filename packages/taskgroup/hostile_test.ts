@@ -183,11 +183,13 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
     for (let margin = 0; margin < 1_500; margin++) {
       try {
         dive(limit - margin, () => {
-          outcomes.push(new CancelScope().run(() => "scope ran"));
+          outcomes.push(
+            new CancelScope({ name: "plain" }).run(() => "scope ran"),
+          );
           outcomes.push(taskGroup((group) => {
             group.spawn(() => "task ran");
-            return taskGroup(() => "nested ran");
-          }));
+            return taskGroup(() => "nested ran", { name: "nested" });
+          }, { name: "outer" }));
           // A body that throws synchronously, right where the stack ends:
           // the group still records it, and waits for its task (rule 15).
           let task = "not spawned";
@@ -202,7 +204,7 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
                 }
               });
               throw new Error("body failed");
-            }).finally(() => {
+            }, { name: "thrower" }).finally(() => {
               if (task === "running") outlived++;
             }),
           );
@@ -212,7 +214,7 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
             group.spawn(sleepForever);
             group.spawn(() => "queued ran");
             group.cancel();
-          }, { limit: 1 }));
+          }, { limit: 1, name: "queue" }));
           // A task started (not spawned) right where the stack ends.
           outcomes.push(taskGroup(async (group) => {
             await group.start((started) => {
@@ -220,7 +222,7 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
               return sleepForever();
             });
             group.cancel();
-          }));
+          }, { name: "starter" }));
         });
       } catch (error) {
         // Overflowing before our code was reached is the caller's own.
@@ -242,7 +244,7 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
     assert.ok(settled.some((outcome) => outcome.status === "fulfilled"));
     assert.equal(outlived, 0, "a task outlived its group");
     assert.ok(thrownSync < 1_500);
-    assert.deepEqual(liveRoots(), []);
+    assert.deepEqual(liveRoots().map(String), []);
   }
   // And the tree still works.
   assert.equal(await taskGroup(() => "fine"), "fine");
