@@ -176,7 +176,7 @@ function dive(depth: number, fn: () => void): void {
 // stack ends shifts as V8 optimizes): the body, the scope's exit, a group's
 // settle and the context's restore can each be the one that overflows.
 Deno.test("rule 19: a scope or a group entered at any distance from the end of the stack either starts or fails cleanly, and leaves the tree and the context consistent", async () => {
-  for (let round = 0; round < 4; round++) {
+  for (let round = 0, remeasured = 0; round < 4; round++) {
     const limit = maxDepth();
     const outcomes: Promise<unknown>[] = [];
     let thrownSync = 0, outlived = 0;
@@ -230,6 +230,13 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
         thrownSync++;
       }
       assert.equal(currentScope(), undefined);
+    }
+    if (thrownSync === 1_500 && remeasured++ < 3) {
+      // No margin reached our code: where the stack ends moved since
+      // `maxDepth` measured it (V8 compiled `dive` again, with larger
+      // frames, under the load of the other test files). Measure again.
+      round--;
+      continue;
     }
     const settled = await Promise.allSettled(outcomes);
     for (const outcome of settled) {
