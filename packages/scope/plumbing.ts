@@ -67,7 +67,7 @@ import {
 } from "./_internal.ts";
 
 export { currentScope } from "./cancel_scope.ts";
-import { hasHeadroom as headroom } from "./_headroom.ts";
+export { hasHeadroom } from "./_headroom.ts";
 export { queueMacrotask } from "./_clock.ts";
 export type { ScopeState, Settle, Waiter } from "./_internal.ts";
 export {
@@ -85,41 +85,6 @@ export {
   show,
   text,
 } from "./_validate.ts";
-
-/**
- * Whether the stack has room for a few dozen more frames of bookkeeping
- * (a thousand calls are probed, to spare). Code that has just caught a
- * synchronous throw from user code may stand at the very end of the stack,
- * where that throw was a stack overflow: before its own bookkeeping there,
- * it asks this and, on `false`, goes on after an `await`, on a fresh stack
- * (rule 19). Costs microseconds: ask it on a failure path, not on every
- * call. Never throws; a call that overflows on the way in throws its
- * `RangeError` to the caller, so call it in a `try`.
- *
- * @returns `true` when the stack has room.
- *
- * @example Usage
- * ```ts
- * import { hasHeadroom } from "@corral/scope/plumbing";
- * import assert from "node:assert/strict";
- *
- * assert.equal(hasHeadroom(), true);
- * let atTheEnd: boolean | undefined;
- * function dive(): void {
- *   try {
- *     dive();
- *   } catch {
- *     // The deepest frame that caught the overflow.
- *     atTheEnd ??= hasHeadroom();
- *   }
- * }
- * dive();
- * assert.equal(atTheEnd, false);
- * ```
- */
-export function hasHeadroom(): boolean {
-  return headroom();
-}
 
 /**
  * The `Cancelled` that a checkpoint in `scope` would throw now, or

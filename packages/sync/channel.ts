@@ -5,7 +5,6 @@ import {
   EndOfChannel,
   WouldBlock,
 } from "./errors.ts";
-import type { CancelScope } from "@corral/scope";
 import { checkCount, checkName, checkOptions, label } from "./_validate.ts";
 import { channelInternals } from "./_channel_internals.ts";
 import {
@@ -13,6 +12,7 @@ import {
   currentScope,
   fastPath,
   fastPathNow,
+  fits,
   noWaiters,
   rejectMisuse,
   resolved,
@@ -702,14 +702,4 @@ function yieldItem<T>(value: T): IteratorResult<T> {
 function endOnEndOfChannel(error: unknown): IteratorResult<never> {
   if (error instanceof EndOfChannel) return { done: true, value: undefined };
   throw error;
-}
-
-/** Whether `spare` can be the node of a new wait of `handle` in `scope`. */
-function fits(
-  spare: WaitNode | undefined,
-  scope: CancelScope | undefined,
-  handle: object,
-): spare is WaitNode {
-  return spare !== undefined && spare.scope === scope &&
-    spare.handle === handle;
 }

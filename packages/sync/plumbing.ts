@@ -14,7 +14,7 @@ import { Receiver } from "./channel.ts";
 import { channelInternals } from "./_channel_internals.ts";
 import { limiterInternals } from "./_limiter_internals.ts";
 import { checkCallback, show } from "./_validate.ts";
-import { currentScope, wait, WaitNode, WaitQueue } from "./_wait.ts";
+import { currentScope, fits, wait, WaitNode, WaitQueue } from "./_wait.ts";
 
 /**
  * Queues `borrower` for a token of `limiter` without a promise and without
@@ -111,12 +111,11 @@ export class ParkingLot {
    * @returns Resolves when unparked.
    */
   park(): Promise<void> {
-    const scope = currentScope(), spare = this.#spare;
-    if (spare === undefined || spare.scope !== scope) {
-      return wait(this.#queue, new WaitNode(scope, undefined, undefined));
-    }
-    this.#spare = undefined;
-    return wait(this.#queue, spare);
+    const scope = currentScope();
+    let node = this.#spare;
+    if (fits(node, scope, undefined)) this.#spare = undefined;
+    else node = new WaitNode(scope, undefined, undefined);
+    return wait(this.#queue, node);
   }
 
   /**
