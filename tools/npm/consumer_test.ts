@@ -169,10 +169,13 @@ function targetOf(runtime: string) {
  * measured within one process per runtime, corral and the baseline in
  * turn: less spread than separate processes, whose heaps and timing
  * differ (on the EPYC VM, 2026-12-06: Node 1.20–1.23× in three runs of 15
- * round pairs where passes ranged 1.03–1.42×).
+ * round pairs where passes ranged 1.03–1.42×). Last, in one process too,
+ * the floor (`floor` in `bench/spawn_join.mjs`: the objects any task of the
+ * model makes, written by hand with nothing else) against the baseline,
+ * and corral against the floor.
  */
 async function bench(project: string, passes: number): Promise<void> {
-  const impls = ["raw", "rawHooksOn", "rawAls", "corral"];
+  const impls = ["raw", "rawHooksOn", "rawAls", "floor", "corral"];
   const runtimes = Object.keys(SPAWN_JOIN) as (keyof typeof SPAWN_JOIN)[];
   /** Per-task times by runtime and impl, one per pass. */
   const seen = new Map<string, number[]>();
@@ -229,23 +232,38 @@ async function bench(project: string, passes: number): Promise<void> {
   }
   // The same target once more, measured in one process per runtime: a
   // round of corral and one of the baseline in turn (see `interleaved` in
-  // bench/spawn_join.mjs).
+  // bench/spawn_join.mjs). Then the floor (the objects any task of the
+  // model makes, by hand: `floor` in bench/spawn_join.mjs) against the same
+  // baseline, and corral against the floor: how much of the ratio is the
+  // model's, and how much corral's own code.
   for (const runtime of runtimes) {
     const target = TARGETS[runtime];
-    const line = await runSpawnJoin<InterleavedLine>(project, runtime, [
-      "100000",
-      "interleaved",
-      String(INTERLEAVED_ROUNDS),
-      target.baseline,
-    ]);
+    const inOne = (baseline: string, subject: string) =>
+      runSpawnJoin<InterleavedLine>(project, runtime, [
+        "100000",
+        "interleaved",
+        String(INTERLEAVED_ROUNDS),
+        baseline,
+        subject,
+      ]);
+    const spread = (line: InterleavedLine) =>
+      `${
+        line.ratio.toFixed(3)
+      }× ${line.baseline} (${INTERLEAVED_ROUNDS} round pairs ${
+        line.low.toFixed(2)
+      }–${line.high.toFixed(2)})`;
+    const line = await inOne(target.baseline, "corral");
     verdicts.push(
       `${line.runtime}: corral ${
-        line.ratio.toFixed(3)
-      }× ${line.baseline} in one process (${INTERLEAVED_ROUNDS} round pairs ${
-        line.low.toFixed(2)
-      }–${line.high.toFixed(2)}), target ≤ ${target.within}× — ${
+        spread(line)
+      } in one process, target ≤ ${target.within}× — ${
         line.ratio <= target.within ? "PASS" : "OUTSIDE"
       }`,
+    );
+    const floor = await inOne(target.baseline, "floor");
+    const above = await inOne("floor", "corral");
+    verdicts.push(
+      `${line.runtime}: the floor ${spread(floor)}; corral ${spread(above)}`,
     );
   }
   console.log(`\n${verdicts.join("\n")}`);
