@@ -12,6 +12,7 @@ import {
   sleepForever,
 } from "@corral/scope";
 import { roots } from "@corral/scope/plumbing";
+import { CapacityLimiter } from "@corral/sync";
 import { taskGroup, TaskGroupError } from "./mod.ts";
 import { groupError, onClock, unhandledRejections } from "./_test_helpers.ts";
 
@@ -178,6 +179,7 @@ function dive(depth: number, fn: () => void): void {
 Deno.test("rule 19: a scope or a group entered at any distance from the end of the stack either starts or fails cleanly, and leaves the tree and the context consistent", async () => {
   for (let round = 0, remeasured = 0; round < 4; round++) {
     const limit = maxDepth();
+    const shared = new CapacityLimiter(1, { name: "shared" });
     const outcomes: Promise<unknown>[] = [];
     let thrownSync = 0, outlived = 0;
     for (let margin = 0; margin < 1_500; margin++) {
@@ -223,6 +225,15 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
             });
             group.cancel();
           }, { name: "starter" }));
+          // The same, holding the token of a limiter shared with other
+          // groups: started or not, the token comes back.
+          outcomes.push(taskGroup(async (group) => {
+            await group.start((started) => {
+              started();
+              return sleepForever();
+            });
+            group.cancel();
+          }, { limiter: shared, name: "limited starter" }));
         });
       } catch (error) {
         // Overflowing before our code was reached is the caller's own.
@@ -250,6 +261,7 @@ Deno.test("rule 19: a scope or a group entered at any distance from the end of t
     }
     assert.ok(settled.some((outcome) => outcome.status === "fulfilled"));
     assert.equal(outlived, 0, "a task outlived its group");
+    assert.equal(shared.borrowed, 0, "a token was never given back");
     assert.ok(thrownSync < 1_500);
     assert.deepEqual(liveRoots().map(String), []);
   }

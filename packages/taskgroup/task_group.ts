@@ -299,69 +299,82 @@ export class TaskGroup {
     ) {
       this.#holders!.add(task);
     }
-    return new Promise<V>((resolve, reject) => {
-      // "starting": runs under the caller; "moved": belongs to the group;
-      // "unmoved": started() while the caller was cancelled, so (as in
-      // Trio's _TaskStatus.started) it stays under the caller, whose scope
-      // can absorb its Cancelled, and start() settles when it ends.
-      let phase: "starting" | "moved" | "unmoved" | "ended" = "starting";
-      let startedValue: V;
-      const started = (value?: V) => {
-        if (phase === "ended") {
-          throw new Error(
-            `Cannot call started() of task${
-              label(name)
-            }: the task has already ended; call started() from inside the task, before it returns`,
-          );
-        }
-        if (phase !== "starting") {
-          throw new Error(
-            `Cannot call started() of task${label(name)} twice`,
-          );
-        }
-        startedValue = value as V;
-        if (caller !== undefined && isCancelled(caller)) {
-          phase = "unmoved";
-          return;
-        }
-        // Moved only once `reparent` is done: if it overflows the stack
-        // (rule 19), `started()` throws, the task is still the caller's,
-        // and its end settles `start()`.
-        reparent(task.scope, this.#scope);
-        phase = "moved";
-        resolve(startedValue);
-      };
-      runUnder(task.scope, caller, (scope) => fn(started, scope))
-        .then((value) => {
-          const ended = phase;
-          phase = "ended";
-          if (ended === "moved") return this.#settle(task, false, value);
-          this.#settle(task, false, undefined, true);
-          if (ended === "unmoved") resolve(startedValue);
-          else {
-            reject(
-              new Error(
-                `Task${
-                  label(name)
-                } returned without calling started(); call started(value) once it is ready`,
-              ),
+    let watched = false;
+    try {
+      return new Promise<V>((resolve, reject) => {
+        // "starting": runs under the caller; "moved": belongs to the group;
+        // "unmoved": started() while the caller was cancelled, so (as in
+        // Trio's _TaskStatus.started) it stays under the caller, whose scope
+        // can absorb its Cancelled, and start() settles when it ends.
+        let phase: "starting" | "moved" | "unmoved" | "ended" = "starting";
+        let startedValue: V;
+        const started = (value?: V) => {
+          if (phase === "ended") {
+            throw new Error(
+              `Cannot call started() of task${
+                label(name)
+              }: the task has already ended; call started() from inside the task, before it returns`,
             );
           }
-        }, (error) => {
-          const ended = phase;
-          phase = "ended";
-          if (ended === "moved") {
-            return this.#settle(task, true, error);
+          if (phase !== "starting") {
+            throw new Error(
+              `Cannot call started() of task${label(name)} twice`,
+            );
           }
-          // Rule 13: an error before started() belongs to the start() caller.
-          this.#settle(task, true, error, true);
-          reject(error);
-        });
-      // Counted once its outcome is watched, with no call between (rule
-      // 19): a start that overflowed the stack on the way in rejects
-      // `start()` and was never counted, so the join does not wait for it.
-      this.#unsettled++;
-    });
+          startedValue = value as V;
+          if (caller !== undefined && isCancelled(caller)) {
+            phase = "unmoved";
+            return;
+          }
+          // Moved only once `reparent` is done: if it overflows the stack
+          // (rule 19), `started()` throws, the task is still the caller's,
+          // and its end settles `start()`.
+          reparent(task.scope, this.#scope);
+          phase = "moved";
+          resolve(startedValue);
+        };
+        runUnder(task.scope, caller, (scope) => fn(started, scope))
+          .then((value) => {
+            const ended = phase;
+            phase = "ended";
+            if (ended === "moved") return this.#settle(task, false, value);
+            this.#settle(task, false, undefined, true);
+            if (ended === "unmoved") resolve(startedValue);
+            else {
+              reject(
+                new Error(
+                  `Task${
+                    label(name)
+                  } returned without calling started(); call started(value) once it is ready`,
+                ),
+              );
+            }
+          }, (error) => {
+            const ended = phase;
+            phase = "ended";
+            if (ended === "moved") {
+              return this.#settle(task, true, error);
+            }
+            // Rule 13: an error before started() belongs to the start() caller.
+            this.#settle(task, true, error, true);
+            reject(error);
+          });
+        // Counted once its outcome is watched, with no call between (rule
+        // 19): a start that overflowed the stack on the way in rejects
+        // `start()` and was never counted, so the join does not wait for it.
+        this.#unsettled++;
+        watched = true;
+      });
+    } finally {
+      // Rule 19: `start()` overflowed the stack before its task was
+      // watched; the task will never settle, so its token comes back here:
+      // with a builtin now, and our own code (it may be cold) on a fresh
+      // stack.
+      if (!watched && this.#holders?.delete(task) === true) {
+        const limiter = this.#limiter!;
+        resolved.then(() => limiter.release(task));
+      }
+    }
   }
 
   /**
