@@ -117,14 +117,18 @@ const impls = {
       task.settled(failed, outcome);
       if (--unsettled === 0) release();
     };
-    for (let i = 0; i < n; i++) {
-      const scope = new FloorScope();
-      scope.own(new FloorTask(scope), settle);
-      scope.link(group);
-      unsettled++;
-      const frame = { variable: storage, value: scope, rest: undefined };
-      storage.run(frame, floorBody, scope, () => trivial(i));
-    }
+    // Spawned from inside the group's context, as a group's body does.
+    const frame = { variable: storage, value: group, rest: undefined };
+    storage.run(frame, () => {
+      for (let i = 0; i < n; i++) {
+        const scope = new FloorScope();
+        scope.own(new FloorTask(scope), settle);
+        scope.link(group);
+        unsettled++;
+        const frame = { variable: storage, value: scope, rest: undefined };
+        storage.run(frame, floorBody, scope, () => trivial(i));
+      }
+    });
     await joined;
   },
   /** taskGroup + N × group.spawn(fn). */
@@ -170,18 +174,23 @@ async function interleaved(n, rounds, baseline, subject) {
 const n = Number(process.argv[2] ?? 100_000);
 const only = process.argv[3];
 const rounds = Number(process.argv[4] ?? 11);
-const bun = /** @type {{ Bun?: { version: string, gc(force: boolean): void } }} */ (
-  /** @type {unknown} */ (globalThis)
-).Bun;
+const bun =
+  /** @type {{ Bun?: { version: string, gc(force: boolean): void } }} */ (
+    /** @type {unknown} */ (globalThis)
+  ).Bun;
 const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc ??
   (bun ? () => bun.gc(true) : () => {});
 const runtime = bun ? `Bun ${bun.version}` : `Node ${process.version}`;
 if (only === "interleaved") {
   const baseline = process.argv[5] ?? "", subject = process.argv[6] ?? "corral";
-  for (const [role, name] of [["a baseline", baseline], ["a subject", subject]]) {
+  for (
+    const [role, name] of [["a baseline", baseline], ["a subject", subject]]
+  ) {
     if (!(name in impls)) {
       throw new TypeError(
-        `interleaved needs ${role}, one of ${Object.keys(impls).join(", ")}: current value is "${name}"`,
+        `interleaved needs ${role}, one of ${
+          Object.keys(impls).join(", ")
+        }: current value is "${name}"`,
       );
     }
   }
@@ -190,7 +199,17 @@ if (only === "interleaved") {
   }
   const { ratio, low, high } = await interleaved(n, rounds, baseline, subject);
   console.log(
-    JSON.stringify({ runtime, contextBackend, impl: only, n, baseline, subject, ratio, low, high }),
+    JSON.stringify({
+      runtime,
+      contextBackend,
+      impl: only,
+      n,
+      baseline,
+      subject,
+      ratio,
+      low,
+      high,
+    }),
   );
   process.exit(0);
 }
@@ -207,6 +226,13 @@ for (const [name, fn] of Object.entries(impls)) {
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)] ?? NaN;
   console.log(
-    JSON.stringify({ runtime, contextBackend, impl: name, n, median, perTask: median * 1e6 / n }),
+    JSON.stringify({
+      runtime,
+      contextBackend,
+      impl: name,
+      n,
+      median,
+      perTask: median * 1e6 / n,
+    }),
   );
 }
