@@ -200,13 +200,16 @@ export async function serve(
 
     // --- What stops us: the signal, an OS signal (twice: at once), the
     // server ending by itself, or the enclosing scope's cancellation.
-    const stop = Promise.withResolvers<void>();
-    const hurry = Promise.withResolvers<void>();
+    // Not `Promise.withResolvers`: the npm build keeps to what Node 20 has,
+    // even in this Deno-only module.
+    let stopNow = () => {}, hurryNow = () => {};
+    const stopped = new Promise<void>((resolve) => stopNow = resolve);
+    const hurried = new Promise<void>((resolve) => hurryNow = resolve);
     let stopping = false;
     const onStop = () => {
-      if (stopping) return hurry.resolve();
+      if (stopping) return hurryNow();
       stopping = true;
-      stop.resolve();
+      stopNow();
     };
     signal?.addEventListener("abort", onStop, { once: true });
     const listening: Deno.Signal[] = [];
@@ -221,7 +224,7 @@ export async function serve(
     let hardStop = false;
     try {
       const outcome = await settleOrCancel(
-        Promise.race([stop.promise, server.finished]),
+        Promise.race([stopped, server.finished]),
       );
       stopping = true;
       hardStop = outcome.kind === "cancelled";
@@ -233,9 +236,7 @@ export async function serve(
           timeout: gracePeriod,
           name: `${name}: grace period`,
         });
-        await grace.run(() =>
-          settleOrCancel(Promise.race([idle(), hurry.promise]))
-        );
+        await grace.run(() => settleOrCancel(Promise.race([idle(), hurried])));
         if (inFlight > 0) {
           scope.cancel(`${name} shut down: the grace period is over`); // or cut short
         }
