@@ -5,11 +5,11 @@
  * - The constructor never throws and costs O(number of direct errors): the
  *   message is built from what each nested `TaskGroupError` already worked
  *   out (its header and its first leaves), never from its message, so it
- *   stays short at any depth (issue 17: each level used to embed the
- *   message below, 4.8 MB at 100,000 levels) and a 100,000-deep nesting
+ *   stays short at any depth (each level once embedded the message
+ *   below: 4.8 MB at 100,000 levels) and a 100,000-deep nesting
  *   costs 100,000 small constructions. Every read of a user value is
- *   guarded (rule 19, issue 12: a failure that cannot be described hung its
- *   group).
+ *   guarded (rule 19: a failure that could not be described once hung
+ *   its group).
  * - `find`, `split` and `flatten` walk the tree with a worklist, never by
  *   recursion, so any depth works.
  *

@@ -1,8 +1,8 @@
 // Copyright the corral authors. MIT license.
 // TaskGroupError's searches after PEP 654 (`ExceptionGroup.split`,
 // `subgroup`) and CPython's Lib/test/test_exception_group.py; its message
-// after issue 17 (short at any depth) and issue 12 (a failure that cannot be
-// described must not hang its group: the constructor never throws).
+// short at any depth, and never a throw (rule 19: a failure that cannot be
+// described must not hang its group).
 import assert from "node:assert/strict";
 import { sleep, sleepForever, TimeoutError } from "@corral/scope";
 import { MockClock } from "@corral/scope/testing";
@@ -23,7 +23,7 @@ function deep(depth: number, leaf: unknown): TaskGroupError {
   return error;
 }
 
-Deno.test("TaskGroupError.find() returns the fatal error from a real group three levels deep (issue 17)", async () => {
+Deno.test("TaskGroupError.find() returns the fatal error from a real group three levels deep", async () => {
   const clock = new MockClock({ autojump: true });
   const fatal = new FatalError("disk full");
   const error = await clock.run(() =>
@@ -193,7 +193,7 @@ Deno.test("TaskGroupError.find() and split() reject a test that is neither a cla
   }
 });
 
-Deno.test("TaskGroupError: a 100,000-deep nesting builds fast, its message stays short, and every search works (issue 17)", () => {
+Deno.test("TaskGroupError: a 100,000-deep nesting builds fast, its message stays short, and every search works", () => {
   // CPython test_exception_group.py DeepRecursionInSplitAndSubgroup: there
   // a deep split raises RecursionError; here it works (worklists).
   const fatal = new FatalError("at the bottom");
@@ -260,7 +260,7 @@ Deno.test("TaskGroupError: the message names at most three leaves, each cut shor
   );
 });
 
-Deno.test("issue 12: building the message never throws, whatever was thrown", () => {
+Deno.test("rule 19: building the message never throws, whatever was thrown", () => {
   const throwingMessage = new Error("hidden");
   Object.defineProperty(throwingMessage, "message", {
     get() {
@@ -339,7 +339,7 @@ Deno.test("issue 12: building the message never throws, whatever was thrown", ()
   assert.equal(rest, error);
 });
 
-Deno.test("issue 12: a group whose task threw an undescribable error still exits with it", async () => {
+Deno.test("rule 19: a group whose task threw an undescribable error still exits with it", async () => {
   const clock = new MockClock({ autojump: true });
   const hostile = new Error("x");
   Object.defineProperty(hostile, "message", {

@@ -24,7 +24,7 @@ export interface Interop {
     fn: (scope: CancelScope) => T | Promise<T>,
     options?: { signal?: AbortSignal },
   ): Promise<T | undefined>;
-  /** Added by issue 17; optional so that an older interop still loads. */
+  /** Added with the everyday toolkit; optional so that an older interop still loads. */
   main?<T>(
     fn: (scope: CancelScope) => T | Promise<T>,
     options?: { gracePeriod?: number; exit?: boolean },

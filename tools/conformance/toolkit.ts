@@ -1,6 +1,6 @@
 // Copyright the corral authors. MIT license.
 /**
- * The everyday toolkit of issue 17 on every runtime: `retry` on the mock
+ * The everyday toolkit on every runtime: `retry` on the mock
  * clock with a seeded random source, `allSettled`, the searches of
  * `TaskGroupError` through a nesting deep enough to overflow any stack if
  * they recursed (each engine's stack is a different size), and `main`

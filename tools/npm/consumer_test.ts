@@ -143,7 +143,7 @@ interface BenchLine {
 }
 
 /**
- * The targets of the spawn-join case on each runtime (issue 16): corral
+ * The targets of the spawn-join case on each runtime: corral
  * against the baseline that pays what any corral program pays, Node's
  * promise hooks included.
  */
