@@ -27,7 +27,9 @@
  * `tools/bench` on Node and on Bun, one implementation per process, three
  * passes in turn (`--passes N` for more), and prints a table of the median
  * per-task times, then corral's ratio to its target's baseline pass by pass
- * against the targets (Node ≤ 1.2× with hooks on, Bun ≤ 2.5× raw).
+ * against the targets (Node ≤ 1.2× with hooks on, Bun ≤ 2.5× raw), and in
+ * one process: corral against the baseline, the floor of the model (what
+ * any task makes, by hand) against it, and corral against the floor.
  *
  * ```sh
  * deno run --allow-all tools/npm/consumer_test.ts [--keep] [--bench [--passes N]]
@@ -143,9 +145,9 @@ interface BenchLine {
 }
 
 /**
- * The targets of the spawn-join case on each runtime: corral
- * against the baseline that pays what any corral program pays, Node's
- * promise hooks included.
+ * The targets of the spawn-join case on each runtime: corral against the
+ * baseline that pays what any corral program pays, Node's promise hooks
+ * included.
  */
 const TARGETS: Record<
   keyof typeof SPAWN_JOIN,
@@ -232,10 +234,9 @@ async function bench(project: string, passes: number): Promise<void> {
   }
   // The same target once more, measured in one process per runtime: a
   // round of corral and one of the baseline in turn (see `interleaved` in
-  // bench/spawn_join.mjs). Then the floor (the objects any task of the
-  // model makes, by hand: `floor` in bench/spawn_join.mjs) against the same
-  // baseline, and corral against the floor: how much of the ratio is the
-  // model's, and how much corral's own code.
+  // bench/spawn_join.mjs). Then how much of that ratio is the model's
+  // (the floor against the baseline) and how much corral's own code
+  // (corral against the floor).
   for (const runtime of runtimes) {
     const target = TARGETS[runtime];
     const inOne = (baseline: string, subject: string) =>

@@ -26,7 +26,8 @@ const storage = new AsyncLocalStorage();
 // parent's child list while it runs; a task handle with four; a context
 // frame entered with one AsyncLocalStorage.run; one `then` on the body's
 // promise, its two callbacks shared, finding the scope from the context;
-// a count for the join. No checks, no cancellation, no rule 19.
+// a count for the join. No checks, no cancellation, no rule 19. Fields
+// never read are there for their size: the objects are what is measured.
 class FloorScope {
   #name = "";
   #flags = 0;
