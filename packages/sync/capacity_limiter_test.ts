@@ -211,12 +211,14 @@ Deno.test("CapacityLimiter: shared by several groups, the limit holds across the
 
 Deno.test("CapacityLimiter.release(): code run by a deadline that passed during the hand-off cannot make it lend past total", async () => {
   // The real clock: a mock clock's advance() fires the deadline at once.
+  // A 100 ms timeout, not 2: a stall of the machine between entering the
+  // scope and the wait must not let the deadline pass before the wait.
   const limiter = new CapacityLimiter(1);
   await limiter.acquire("a");
   let late: Promise<void> | undefined;
   await taskGroup(async (group) => {
     group.spawn(() => {
-      const scope = new CancelScope({ timeout: 2 });
+      const scope = new CancelScope({ timeout: 100 });
       return scope.run(() => {
         // Runs inside release(), when reading b's cancellation expires it:
         // the queue is empty then, so a token can be taken, and a new
@@ -229,7 +231,7 @@ Deno.test("CapacityLimiter.release(): code run by a deadline that passed during 
       });
     });
     for (let i = 0; i < 20; i++) await null; // every task is waiting now
-    busyWait(3); // b's deadline passes; its timer cannot run meanwhile
+    busyWait(101); // b's deadline passes; its timer cannot run meanwhile
     limiter.release("a");
     assert.deepEqual(limiter.statistics().borrowers, ["intruder"]);
     assert.deepEqual(limiter.statistics().waiters, ["d"]);

@@ -368,17 +368,19 @@ Deno.test("openChannel: every send and receive is a checkpoint: it throws in a c
 
 Deno.test("openChannel: a receive whose deadline passed before its timer fired gets no item (AnyIO #728)", async () => {
   // The real clock: a mock clock's advance() fires the deadline at once.
+  // A 100 ms timeout, not 2: a stall of the machine between entering the
+  // scope and the wait must not let the deadline pass before the wait.
   const [s, r] = openChannel<number>(0);
   const got: number[] = [];
   await taskGroup(async (group) => {
     group.spawn(() =>
-      new CancelScope({ timeout: 2 }).run(async () => {
+      new CancelScope({ timeout: 100 }).run(async () => {
         got.push(await r.receive());
       })
     );
     for (let i = 0; i < 20; i++) await null; // every task is waiting now
     assert.equal(s.statistics().tasksWaitingReceive, 1);
-    busyWait(3);
+    busyWait(101);
     assert.ok(!s.trySend(1)); // the only receiver is already cancelled
     assert.equal(s.statistics().tasksWaitingReceive, 0);
   });

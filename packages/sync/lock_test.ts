@@ -141,12 +141,14 @@ Deno.test("Lock.acquire(): a cancelled waiter holds nothing and the next waiter 
 
 Deno.test("Lock.acquire(): a waiter whose deadline passed before its timer fired is skipped (AnyIO #728)", async () => {
   // The real clock: a mock clock's advance() fires the deadline at once.
+  // A 100 ms timeout, not 2: a stall of the machine between entering the
+  // scope and the wait must not let the deadline pass before the wait.
   const lock = new Lock();
   await lock.acquire();
   const got: string[] = [];
   await taskGroup(async (group) => {
     group.spawn(() =>
-      new CancelScope({ timeout: 2 }).run(async () => {
+      new CancelScope({ timeout: 100 }).run(async () => {
         await lock.acquire();
         got.push("late");
       })
@@ -154,7 +156,7 @@ Deno.test("Lock.acquire(): a waiter whose deadline passed before its timer fired
     group.spawn(() => lock.run(() => void got.push("next")));
     for (let i = 0; i < 20; i++) await null; // every task is waiting now
     assert.equal(lock.statistics().tasksWaiting, 2);
-    busyWait(3); // the deadline passes; its timer cannot run meanwhile
+    busyWait(101); // the deadline passes; its timer cannot run meanwhile
     lock.release(); // skips the late waiter, hands the lock to the next
     assert.equal(lock.statistics().tasksWaiting, 0);
   });
