@@ -112,10 +112,12 @@ export class WaitNode extends CancellationObserver {
    * now (a cancelled wait leaves no trace, rule 17), and reject.
    */
   cancelled(cancelled: Cancelled): void {
+    // Out of the queue first, settled or not: a waiter that `wait` left
+    // there when the stack overflowed (rule 19) has nothing to settle.
+    this.queue?.remove(this);
     const resolve = this.resolve;
     if (resolve === undefined) return;
     this.resolve = undefined;
-    this.queue?.remove(this);
     resolve(new Rejection(cancelled));
   }
 
@@ -213,11 +215,18 @@ export class WaitQueue {
     }
   }
 
-  /** Takes the oldest waiter out of the queue. */
+  /**
+   * Takes the oldest waiter out of the queue. A waiter with nothing to
+   * settle, left by a `wait` that overflowed the stack (rule 19), is
+   * dropped on the way: what is handed over goes to one that waits.
+   */
   shift(): WaitNode | undefined {
-    const node = this.head;
-    if (node !== undefined) this.remove(node);
-    return node;
+    for (;;) {
+      const node = this.head;
+      if (node === undefined) return undefined;
+      this.remove(node);
+      if (node.resolve !== undefined) return node;
+    }
   }
 
   /**
@@ -267,7 +276,11 @@ export function wait<T>(queue: WaitQueue, node: WaitNode): Promise<T> {
     const cancelled = cancellationOf(scope);
     if (cancelled !== undefined) return Promise.reject(cancelled);
     const waiting = new Promise<T>(capture as never);
-    node.resolve = capturedResolve;
+    const resolve = capturedResolve;
+    // Rule 19: the executor overflowed the stack; the promise constructor
+    // caught it, and `waiting` rejects with it. Nothing parks.
+    if (resolve === undefined) return waiting;
+    node.resolve = resolve;
     capturedResolve = undefined;
     queue.push(node);
     // A deadline that passed since the check above is seen here: then
@@ -276,10 +289,16 @@ export function wait<T>(queue: WaitQueue, node: WaitNode): Promise<T> {
     return waiting;
   } catch (error) {
     // A stack overflow at the edge (rule 19): the wait rejects, and leaves
-    // neither a waiter in the queue nor an observer on the scope.
+    // neither a waiter in the queue nor an observer on the scope. With no
+    // room even for that, the waiter has nothing to settle: `shift` drops
+    // it, and so does its scope's cancellation.
     node.resolve = capturedResolve = undefined;
-    node.queue?.remove(node);
-    unwatchCancellation(node);
+    try {
+      node.queue?.remove(node);
+      unwatchCancellation(node);
+    } catch {
+      // Left as said above.
+    }
     return Promise.reject(error);
   }
 }
