@@ -18,10 +18,13 @@ import {
   park,
   runTask,
 } from "@corral/scope/plumbing";
-import { type TaskGroup, taskGroup } from "@corral/taskgroup";
+import { type Task, type TaskGroup, taskGroup } from "@corral/taskgroup";
 import type { SafeStream, StreamIterator } from "./produce.ts";
 import { openSource, type Source } from "./_source.ts";
 import { unwrapLone } from "./_unwrap.ts";
+
+/** For work put on a fresh stack (rule 19). */
+const resolved: Promise<void> = Promise.resolve();
 
 /** What a `mapStream` call fixed: the same for each of its iterations. */
 export interface MapPlan<T, R> {
@@ -176,9 +179,12 @@ class MapRun<T, R> {
     // item is taken and every waiting worker wakes and throws the cancellation.
     const stop = onCancelled(group.scope, this.#halt);
     try {
-      const ended = new Promise<void>((resolve) => this.workersEnded = resolve);
       this.spawnWorker();
-      await ended;
+      // Made after the spawn, and awaited at once: workers count out a
+      // microtask after their tasks settle (see `spawnWorker`), so none
+      // has yet; and a promise whose executor overflowed the stack (rule
+      // 19) is a rejection that must not be left unwatched.
+      await new Promise<void>((resolve) => this.workersEnded = resolve);
     } finally {
       stop();
       this.group = undefined;
@@ -192,15 +198,31 @@ class MapRun<T, R> {
   spawnWorker(): void {
     this.workers++;
     this.live++;
+    let worker: Task<void>;
     try {
-      this.group!.spawn(this.#worker, {
+      worker = this.group!.spawn(this.#worker, {
         name: `mapStream worker ${this.workers}`,
       });
     } catch (error) {
       this.live--; // it never ran, so it will not count itself out
       throw error;
     }
+    // Counted out when its task settles, not in a `finally` of its own: a
+    // worker whose call overflowed the stack (rule 19) never reaches one,
+    // and the group's body would wait for it forever. Where even this
+    // overflows, on a fresh stack (`then`, a builtin, takes no stack).
+    try {
+      worker.result.then(this.#workerEnded, this.#workerEnded);
+    } catch {
+      resolved.then(() => {
+        worker.result.then(this.#workerEnded, this.#workerEnded);
+      });
+    }
   }
+
+  readonly #workerEnded = () => {
+    if (--this.live === 0) this.workersEnded?.();
+  };
 
   readonly #halt = (cancelled: Cancelled) => {
     this.halted = cancelled;
@@ -228,54 +250,50 @@ class MapRun<T, R> {
     const { fn, limit, window, ordered } = this.plan;
     const source = this.source!;
     const array = source.array;
-    try {
-      for (;;) {
-        if (this.halted !== undefined) throw this.halted;
-        if (this.taken >= this.total) return;
-        if (this.taken - this.emitted >= window) {
-          // No room: wait until the consumer takes a result, the source
-          // ends or the group halts (each wakes this waiter).
-          await new Promise<void>((wake) => this.roomWaiters.push(wake));
-          continue;
-        }
-        const index = this.taken++;
-        // Ordered: the item's slot (`index % window`).
-        const slot = this.tail;
-        if (ordered) this.tail = slot + 1 === window ? 0 : slot + 1;
-        this.inFlight++;
-        let value: T;
-        if (array !== undefined) {
-          // An array is read by index (`taken` counts its items).
-          if (index >= array.length) return this.#sourceEnded(index);
-          value = array[index]!;
-        } else {
-          const step = source.sync
-            ? source.next() as IteratorResult<T>
-            : await source.next();
-          if (step.done) return this.#sourceEnded(index);
-          value = step.value;
-        }
-        // One more worker while items may wait and the limit allows.
-        if (this.workers < limit && this.taken < this.total) {
-          this.spawnWorker();
-        }
-        const result = await fn(value, index);
-        // (A failure skips this count: the group halts, nothing reads it.)
-        this.inFlight--;
-        if (ordered) {
-          this.slots[slot] = result;
-          this.filled[slot] = 1;
-          if (index === this.emitted) this.wakeConsumer();
-        } else {
-          const tail = this.tail;
-          this.slots[tail] = result;
-          this.tail = tail + 1 === window ? 0 : tail + 1;
-          this.count++;
-          this.wakeConsumer();
-        }
+    for (;;) {
+      if (this.halted !== undefined) throw this.halted;
+      if (this.taken >= this.total) return;
+      if (this.taken - this.emitted >= window) {
+        // No room: wait until the consumer takes a result, the source
+        // ends or the group halts (each wakes this waiter).
+        await new Promise<void>((wake) => this.roomWaiters.push(wake));
+        continue;
       }
-    } finally {
-      if (--this.live === 0) this.workersEnded?.();
+      const index = this.taken++;
+      // Ordered: the item's slot (`index % window`).
+      const slot = this.tail;
+      if (ordered) this.tail = slot + 1 === window ? 0 : slot + 1;
+      this.inFlight++;
+      let value: T;
+      if (array !== undefined) {
+        // An array is read by index (`taken` counts its items).
+        if (index >= array.length) return this.#sourceEnded(index);
+        value = array[index]!;
+      } else {
+        const step = source.sync
+          ? source.next() as IteratorResult<T>
+          : await source.next();
+        if (step.done) return this.#sourceEnded(index);
+        value = step.value;
+      }
+      // One more worker while items may wait and the limit allows.
+      if (this.workers < limit && this.taken < this.total) {
+        this.spawnWorker();
+      }
+      const result = await fn(value, index);
+      // (A failure skips this count: the group halts, nothing reads it.)
+      this.inFlight--;
+      if (ordered) {
+        this.slots[slot] = result;
+        this.filled[slot] = 1;
+        if (index === this.emitted) this.wakeConsumer();
+      } else {
+        const tail = this.tail;
+        this.slots[tail] = result;
+        this.tail = tail + 1 === window ? 0 : tail + 1;
+        this.count++;
+        this.wakeConsumer();
+      }
     }
   };
 
@@ -448,7 +466,25 @@ export class MapIterator<T, R> implements StreamIterator<R> {
       }
       finalizers.register(this, run as MapRun<unknown, unknown>, run);
       run.start(parent);
+      try {
+        return this.#next();
+      } catch (error) {
+        // Rule 19: the task started, and this first call overflowed the
+        // stack before it could wait. `for await` calls no return() after
+        // a failed next(), so the task is ended here, on a fresh stack, and
+        // the call fails once it has: nothing outlives the loop.
+        return resolved.then(() => {
+          run.leave("the first next() overflowed the stack");
+          return run.whenEnded;
+        }).then(() => Promise.reject(error));
+      }
     }
+    return this.#next();
+  }
+
+  /** `next()` once the task runs. */
+  #next(): Promise<IteratorResult<R>> {
+    const run = this.#run;
     // One waiter at a time: a call made while another waits goes after it.
     // (Both ways: a failure reaches the first call alone, rule 16.)
     if (run.waiting !== undefined) {

@@ -472,16 +472,34 @@ class ProducedIterator<T> implements StreamIterator<T> {
       finalizers.register(this, run as Run<unknown>, run);
       run.requested++;
       run.start(parent);
-    } else {
-      const failure = run.ended ? run.takeError() : undefined;
-      if (failure) return Promise.reject(failure.error);
-      run.request();
+      try {
+        return this.#receive();
+      } catch (error) {
+        // Rule 19: the producer started, and this first call overflowed
+        // the stack before it could wait. `for await` calls no return()
+        // after a failed next(), so the producer is ended here, on a fresh
+        // stack, and the call fails once it has: nothing outlives the loop.
+        return RESOLVED.then(() => {
+          run.leave("the first next() overflowed the stack");
+          return run.whenEnded;
+        }).then(() => Promise.reject(error));
+      }
     }
-    // An item ready now comes in one promise; any other case (a wait, the
-    // end, a cancelled scope, the event-loop yield of rule 2) goes through
-    // receive(), whose failures `#receiveFailed` sorts out.
-    return receiveReady(run.receiver, this.#onReceiveFailed) ??
-      run.receiver.receive().then(yieldItem, this.#onReceiveFailed);
+    const failure = run.ended ? run.takeError() : undefined;
+    if (failure) return Promise.reject(failure.error);
+    run.request();
+    return this.#receive();
+  }
+
+  /**
+   * An item ready now comes in one promise; any other case (a wait, the
+   * end, a cancelled scope, the event-loop yield of rule 2) goes through
+   * receive(), whose failures `#receiveFailed` sorts out.
+   */
+  #receive(): Promise<IteratorResult<T>> {
+    const receiver = this.#run.receiver;
+    return receiveReady(receiver, this.#onReceiveFailed) ??
+      receiver.receive().then(yieldItem, this.#onReceiveFailed);
   }
 
   readonly #onReceiveFailed = (error: unknown) => this.#receiveFailed(error);
