@@ -8,26 +8,7 @@ import { currentScope } from "@corral/scope";
 import { roots } from "@corral/scope/plumbing";
 import { TaskGroupError } from "@corral/taskgroup";
 import { mapStream, merge, produce } from "./mod.ts";
-
-/** The deepest recursion of `dive` that does not overflow, found by bisection. */
-function maxDepth(): number {
-  let low = 100, high = 1_000_000;
-  while (low + 1 < high) {
-    const middle = (low + high) >> 1;
-    try {
-      dive(middle, () => {});
-      low = middle;
-    } catch {
-      high = middle;
-    }
-  }
-  return low;
-}
-
-function dive(depth: number, fn: () => void): void {
-  if (depth === 0) return fn();
-  dive(depth - 1, fn);
-}
+import { dive, maxDepth, within } from "../../tools/testing/stack_end.ts";
 
 const ITEMS = [0, 1, 2];
 
@@ -111,18 +92,10 @@ Deno.test("rule 19: a stream whose iteration begins at any distance from the end
       round--;
       continue;
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const settled = await Promise.race([
-      all,
-      new Promise<"hung">((resolve) =>
-        timer = setTimeout(resolve, 10_000, "hung")
-      ),
-    ]);
-    clearTimeout(timer);
-    assert.notEqual(settled, "hung", "a stream never ended");
+    const settled = await within(all, "a stream");
     let failed = 0;
     for (
-      const [i, outcome] of (settled as PromiseSettledResult<number[]>[])
+      const [i, outcome] of settled
         .entries()
     ) {
       if (outcome.status === "rejected") {

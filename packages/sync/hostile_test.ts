@@ -16,26 +16,7 @@ import {
   Semaphore,
 } from "./mod.ts";
 import { WaitNode, WaitQueue } from "./_wait.ts";
-
-/** The deepest recursion of `dive` that does not overflow, found by bisection. */
-function maxDepth(): number {
-  let low = 100, high = 1_000_000;
-  while (low + 1 < high) {
-    const middle = (low + high) >> 1;
-    try {
-      dive(middle, () => {});
-      low = middle;
-    } catch {
-      high = middle;
-    }
-  }
-  return low;
-}
-
-function dive(depth: number, fn: () => void): void {
-  if (depth === 0) return fn();
-  dive(depth - 1, fn);
-}
+import { dive, maxDepth, within } from "../../tools/testing/stack_end.ts";
 
 /** The shared primitives, each set up so that a wait on it parks. */
 interface Blocked {
@@ -148,16 +129,8 @@ Deno.test("rule 19: waits begun and cancelled at any distance from the end of th
       }
     }
     await holder;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const settled = await Promise.race([
-      all,
-      new Promise<"hung">((resolve) =>
-        timer = setTimeout(resolve, 10_000, "hung")
-      ),
-    ]);
-    clearTimeout(timer);
-    assert.notEqual(settled, "hung", "a group never finished");
-    for (const outcome of settled as PromiseSettledResult<unknown>[]) {
+    const settled = await within(all, "a group");
+    for (const outcome of settled) {
       if (outcome.status === "rejected") {
         const error = outcome.reason;
         assert.ok(

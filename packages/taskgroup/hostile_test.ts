@@ -15,6 +15,7 @@ import { roots } from "@corral/scope/plumbing";
 import { CapacityLimiter } from "@corral/sync";
 import { taskGroup, TaskGroupError } from "./mod.ts";
 import { groupError, onClock, unhandledRejections } from "./_test_helpers.ts";
+import { dive, maxDepth } from "../../tools/testing/stack_end.ts";
 
 /** Errors whose formatting throws, each in its own way. */
 function undescribable(): unknown[] {
@@ -152,26 +153,6 @@ Deno.test("rule 19: 10,000 groups nested with no await between run, cancel and l
     assert.deepEqual(liveRoots(), []);
   }
 });
-
-/** The deepest recursion of `dive` that does not overflow, found by bisection. */
-function maxDepth(): number {
-  let low = 100, high = 1_000_000;
-  while (low + 1 < high) {
-    const middle = (low + high) >> 1;
-    try {
-      dive(middle, () => {});
-      low = middle;
-    } catch {
-      high = middle;
-    }
-  }
-  return low;
-}
-
-function dive(depth: number, fn: () => void): void {
-  if (depth === 0) return fn();
-  dive(depth - 1, fn);
-}
 
 // Every distance from the end of the stack, a few times over (where the
 // stack ends shifts as V8 optimizes): the body, the scope's exit, a group's

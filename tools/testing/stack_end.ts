@@ -1,0 +1,79 @@
+// Copyright the corral authors. MIT license.
+/**
+ * Test helpers, not published: reaching the end of the stack at a chosen
+ * distance, and a bound on how long the sweep waits after, for the rule 19
+ * sweeps of `@corral/sync`, `@corral/stream` and
+ * `@corral/taskgroup` (`hostile_test.ts` in each).
+ *
+ * ```ts
+ * import { dive, maxDepth } from "./stack_end.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const limit = maxDepth();
+ * assert.throws(() => dive(limit + 1_000, () => {}), RangeError);
+ * dive(limit - 1_000, () => {}); // room to spare
+ * ```
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+
+/**
+ * The deepest recursion of {@linkcode dive} that does not overflow, found
+ * by bisection. Where the stack ends moves as V8 compiles `dive` again, so
+ * a sweep measures it once per round.
+ *
+ * @returns The depth.
+ */
+export function maxDepth(): number {
+  let low = 100, high = 1_000_000;
+  while (low + 1 < high) {
+    const middle = (low + high) >> 1;
+    try {
+      dive(middle, () => {});
+      low = middle;
+    } catch {
+      high = middle;
+    }
+  }
+  return low;
+}
+
+/**
+ * Calls `fn` from `depth` frames down.
+ *
+ * @param depth How many frames.
+ * @param fn What to call there.
+ */
+export function dive(depth: number, fn: () => void): void {
+  if (depth === 0) return fn();
+  dive(depth - 1, fn);
+}
+
+/**
+ * `promise`'s value, or an `AssertionError` saying `what` if it has not
+ * settled within `ms`: a sweep that hangs fails, and says where.
+ *
+ * @typeParam T The value.
+ * @param promise What the sweep waits for.
+ * @param what What it is, for the error ("a group").
+ * @param ms How long to wait. @default {10000}
+ * @returns The value.
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  what: string,
+  ms = 10_000,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = Symbol("hung");
+  const settled = await Promise.race([
+    promise,
+    new Promise<typeof hung>((resolve) =>
+      timer = setTimeout(resolve, ms, hung)
+    ),
+  ]);
+  clearTimeout(timer);
+  assert.notEqual(settled, hung, `${what} never ended`);
+  return settled as T;
+}
