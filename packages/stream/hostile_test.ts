@@ -57,7 +57,10 @@ Deno.test("rule 19: a stream whose iteration begins at any distance from the end
       // stack: it starts the producer there, and then waits.
       const made3 = [
         produce(producer),
-        mapStream(ITEMS, async (x) => x, { limit: 2 }),
+        mapStream(ITEMS, async (x) => {
+          await null;
+          return x;
+        }, { limit: 2 }),
         merge(produce(producer)),
       ].map((stream) => stream[Symbol.asyncIterator]());
       for (const iterator of made3) kept[made++] = iterator;
