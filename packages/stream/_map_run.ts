@@ -92,7 +92,7 @@ class MapRun<T, R> {
   emitted = 0;
   /** The item count, once the source ended. */
   total = Infinity;
-  /** Workers started, and those still running. */
+  /** Workers started, and those whose tasks have not settled yet. */
   workers = 0;
   live = 0;
   /**
