@@ -4,7 +4,7 @@
 // never leaves a waiter in a queue, a token borrowed, an item lost or
 // delivered twice, or a scope in the tree.
 import assert from "node:assert/strict";
-import { CancelScope, currentScope } from "@corral/scope";
+import { CancelScope } from "@corral/scope";
 import { cancellationOf, roots } from "@corral/scope/plumbing";
 import { taskGroup, TaskGroupError } from "@corral/taskgroup";
 import {
@@ -16,7 +16,7 @@ import {
   Semaphore,
 } from "./mod.ts";
 import { WaitNode, WaitQueue } from "./_wait.ts";
-import { dive, maxDepth, within } from "../../tools/testing/stack_end.ts";
+import { sweep, within } from "../../tools/testing/stack_end.ts";
 
 /** The shared primitives, each set up so that a wait on it parks. */
 interface Blocked {
@@ -67,7 +67,6 @@ Deno.test("rule 19: waits begun and cancelled at any distance from the end of th
     // the stack could overflow after the group began, and drop its promise.
     const outcomes: Promise<unknown>[] = new Array(2 * 1_200);
     let started = 0;
-    let thrownSync = 0;
     // A task holds the lock and the limiter's one token until the sweep
     // is over, so that every wait on them parks.
     const release = new Event();
@@ -86,23 +85,13 @@ Deno.test("rule 19: waits begun and cancelled at any distance from the end of th
     while (limiter.borrowed === 0) {
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    const limit = maxDepth();
-    for (let margin = 0; margin < 1_200; margin++) {
-      try {
-        dive(limit - margin, () => {
-          // The index moves only once the call returned (see below).
-          let outcome = waitOnAll(blocked, received, false);
-          outcomes[started++] = outcome;
-          outcome = waitOnAll(blocked, received, true);
-          outcomes[started++] = outcome;
-        });
-      } catch (error) {
-        // Overflowing before our code was reached is the caller's own.
-        assert.ok(error instanceof RangeError);
-        thrownSync++;
-      }
-      assert.equal(currentScope(), undefined);
-    }
+    const thrownSync = sweep(1_200, () => {
+      // The index moves only once the call returned (see below).
+      let outcome = waitOnAll(blocked, received, false);
+      outcomes[started++] = outcome;
+      outcome = waitOnAll(blocked, received, true);
+      outcomes[started++] = outcome;
+    });
     if (thrownSync === 1_200 && remeasured++ < 3) {
       // No margin reached our code (see taskgroup's sweep): measure again.
       round--;
@@ -167,26 +156,18 @@ Deno.test("rule 19: a wait begun right where the stack ends parks, or rejects an
     let all: Promise<PromiseSettledResult<unknown>[]> | undefined;
     // The waits park in `scope`, which stays open until they settle.
     const ran = scope.run(async () => {
-      const limit = maxDepth();
-      for (let margin = 0; margin < 1_200; margin++) {
-        try {
-          dive(limit - margin, () => {
-            // The index moves only once the call returned: `waits[i++] =
-            // f()` would move it first, and leave a hole if `f` threw.
-            let wait: Promise<unknown> = semaphore.acquire();
-            waits[started++] = wait;
-            wait = event.wait();
-            waits[started++] = wait;
-            wait = receiver.receive();
-            waits[started++] = wait;
-            wait = limiter.acquire(margin);
-            waits[started++] = wait;
-          });
-        } catch (error) {
-          assert.ok(error instanceof RangeError);
-          thrownSync++;
-        }
-      }
+      thrownSync = sweep(1_200, (margin) => {
+        // The index moves only once the call returned: `waits[i++] = f()`
+        // would move it first, and leave a hole if `f` threw.
+        let wait: Promise<unknown> = semaphore.acquire();
+        waits[started++] = wait;
+        wait = event.wait();
+        waits[started++] = wait;
+        wait = receiver.receive();
+        waits[started++] = wait;
+        wait = limiter.acquire(margin);
+        waits[started++] = wait;
+      });
       // Watched at once: a wait that overflowed has rejected already.
       all = Promise.allSettled(waits.slice(0, started));
       await all;

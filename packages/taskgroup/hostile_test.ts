@@ -8,14 +8,13 @@ import {
   Cancelled,
   CancelScope,
   checkpoint,
-  currentScope,
   sleepForever,
 } from "@corral/scope";
 import { roots } from "@corral/scope/plumbing";
 import { CapacityLimiter } from "@corral/sync";
 import { taskGroup, TaskGroupError } from "./mod.ts";
 import { groupError, onClock, unhandledRejections } from "./_test_helpers.ts";
-import { dive, maxDepth } from "../../tools/testing/stack_end.ts";
+import { sweep } from "../../tools/testing/stack_end.ts";
 
 /** Errors whose formatting throws, each in its own way. */
 function undescribable(): unknown[] {
@@ -159,70 +158,60 @@ Deno.test("rule 19: 10,000 groups nested with no await between run, cancel and l
 // settle and the context's restore can each be the one that overflows.
 Deno.test("rule 19: a scope or a group entered at any distance from the end of the stack either starts or fails cleanly, and leaves the tree and the context consistent", async () => {
   for (let round = 0, remeasured = 0; round < 4; round++) {
-    const limit = maxDepth();
     const shared = new CapacityLimiter(1, { name: "shared" });
     const outcomes: Promise<unknown>[] = [];
-    let thrownSync = 0, outlived = 0;
-    for (let margin = 0; margin < 1_500; margin++) {
-      try {
-        dive(limit - margin, () => {
-          outcomes.push(
-            new CancelScope({ name: "plain" }).run(() => "scope ran"),
-          );
-          outcomes.push(taskGroup((group) => {
-            group.spawn(() => "task ran");
-            return taskGroup(() => "nested ran", { name: "nested" });
-          }, { name: "outer" }));
-          // A body that throws synchronously, right where the stack ends:
-          // the group still records it, and waits for its task (rule 15).
-          let task = "not spawned";
-          outcomes.push(
-            taskGroup((group) => {
-              group.spawn(async () => {
-                task = "running";
-                try {
-                  await sleepForever();
-                } finally {
-                  task = "done";
-                }
-              });
-              throw new Error("body failed");
-            }, { name: "thrower" }).finally(() => {
-              if (task === "running") outlived++;
-            }),
-          );
-          // A queued task launched right where the stack ends, by the
-          // group's cancellation (rule 12: a cancelled group runs its queue).
-          outcomes.push(taskGroup((group) => {
-            group.spawn(sleepForever);
-            group.spawn(() => "queued ran");
-            group.cancel();
-          }, { limit: 1, name: "queue" }));
-          // A task started (not spawned) right where the stack ends.
-          outcomes.push(taskGroup(async (group) => {
-            await group.start((started) => {
-              started();
-              return sleepForever();
-            });
-            group.cancel();
-          }, { name: "starter" }));
-          // The same, holding the token of a limiter shared with other
-          // groups: started or not, the token comes back.
-          outcomes.push(taskGroup(async (group) => {
-            await group.start((started) => {
-              started();
-              return sleepForever();
-            });
-            group.cancel();
-          }, { limiter: shared, name: "limited starter" }));
+    let outlived = 0;
+    const thrownSync = sweep(1_500, () => {
+      outcomes.push(
+        new CancelScope({ name: "plain" }).run(() => "scope ran"),
+      );
+      outcomes.push(taskGroup((group) => {
+        group.spawn(() => "task ran");
+        return taskGroup(() => "nested ran", { name: "nested" });
+      }, { name: "outer" }));
+      // A body that throws synchronously, right where the stack ends:
+      // the group still records it, and waits for its task (rule 15).
+      let task = "not spawned";
+      outcomes.push(
+        taskGroup((group) => {
+          group.spawn(async () => {
+            task = "running";
+            try {
+              await sleepForever();
+            } finally {
+              task = "done";
+            }
+          });
+          throw new Error("body failed");
+        }, { name: "thrower" }).finally(() => {
+          if (task === "running") outlived++;
+        }),
+      );
+      // A queued task launched right where the stack ends, by the
+      // group's cancellation (rule 12: a cancelled group runs its queue).
+      outcomes.push(taskGroup((group) => {
+        group.spawn(sleepForever);
+        group.spawn(() => "queued ran");
+        group.cancel();
+      }, { limit: 1, name: "queue" }));
+      // A task started (not spawned) right where the stack ends.
+      outcomes.push(taskGroup(async (group) => {
+        await group.start((started) => {
+          started();
+          return sleepForever();
         });
-      } catch (error) {
-        // Overflowing before our code was reached is the caller's own.
-        assert.ok(error instanceof RangeError);
-        thrownSync++;
-      }
-      assert.equal(currentScope(), undefined);
-    }
+        group.cancel();
+      }, { name: "starter" }));
+      // The same, holding the token of a limiter shared with other
+      // groups: started or not, the token comes back.
+      outcomes.push(taskGroup(async (group) => {
+        await group.start((started) => {
+          started();
+          return sleepForever();
+        });
+        group.cancel();
+      }, { limiter: shared, name: "limited starter" }));
+    });
     if (thrownSync === 1_500 && remeasured++ < 3) {
       // No margin reached our code: where the stack ends moved since
       // `maxDepth` measured it (V8 compiled `dive` again, with larger

@@ -1,22 +1,26 @@
 // Copyright the corral authors. MIT license.
 /**
  * Test helpers, not published: reaching the end of the stack at a chosen
- * distance, and a bound on how long the sweep waits after, for the rule 19
- * sweeps of `@corral/sync`, `@corral/stream` and
+ * distance, every distance in turn, and a bound on how long a sweep waits
+ * after, for the rule 19 sweeps of `@corral/sync`, `@corral/stream` and
  * `@corral/taskgroup` (`hostile_test.ts` in each).
  *
  * ```ts
- * import { dive, maxDepth } from "./stack_end.ts";
+ * import { dive, maxDepth, sweep } from "./stack_end.ts";
  * import assert from "node:assert/strict";
  *
  * const limit = maxDepth();
  * assert.throws(() => dive(limit + 1_000, () => {}), RangeError);
  * dive(limit - 1_000, () => {}); // room to spare
+ * const reached: number[] = [];
+ * const overflowed = sweep(100, (margin) => void reached.push(margin));
+ * assert.equal(reached.length + overflowed, 100);
  * ```
  *
  * @module
  */
 import assert from "node:assert/strict";
+import { currentScope } from "@corral/scope";
 
 /**
  * The deepest recursion of {@linkcode dive} that does not overflow, found
@@ -48,6 +52,34 @@ export function maxDepth(): number {
 export function dive(depth: number, fn: () => void): void {
   if (depth === 0) return fn();
   dive(depth - 1, fn);
+}
+
+/**
+ * Calls `at(margin)` from `margin` frames above the end of the stack, for
+ * each `margin` below `margins`: the code `at` starts meets the end of the
+ * stack at every point in turn. A call that overflows throws a
+ * `RangeError` (either before `at` ran, which is the caller's own, or from
+ * code that gives the overflow back synchronously); anything else fails.
+ * After each call the current scope is what it was before.
+ *
+ * @param margins How many distances, from 0 frames on.
+ * @param at What to call at each.
+ * @returns How many calls threw a `RangeError`.
+ */
+export function sweep(margins: number, at: (margin: number) => void): number {
+  const limit = maxDepth();
+  const scope = currentScope();
+  let overflowed = 0;
+  for (let margin = 0; margin < margins; margin++) {
+    try {
+      dive(limit - margin, () => at(margin));
+    } catch (error) {
+      assert.ok(error instanceof RangeError, `unexpected ${error}`);
+      overflowed++;
+    }
+    assert.equal(currentScope(), scope);
+  }
+  return overflowed;
 }
 
 /**
