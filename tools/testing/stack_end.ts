@@ -6,12 +6,12 @@
  * `@corral/taskgroup` (`hostile_test.ts` in each).
  *
  * ```ts
- * import { dive, maxDepth, sweep } from "./stack_end.ts";
+ * import { maxDepth, sweep } from "./stack_end.ts";
  * import assert from "node:assert/strict";
  *
- * const limit = maxDepth();
- * assert.throws(() => dive(limit + 1_000, () => {}), RangeError);
- * dive(limit - 1_000, () => {}); // room to spare
+ * assert.ok(maxDepth() > 100);
+ * // (Where the stack ends moves as V8 compiles `dive` again: a depth near
+ * // `maxDepth()` may overflow or not, so only the sweep's total is sure.)
  * const reached: number[] = [];
  * const overflowed = sweep(100, (margin) => void reached.push(margin));
  * assert.equal(reached.length + overflowed, 100);
